@@ -1,0 +1,2 @@
+// Package sqlite is the embedded Store: one SQLite file (modernc.org/sqlite, no cgo).
+package sqlite
