@@ -1,0 +1,107 @@
+-- Times are INTEGER unix milliseconds UTC; NULL where a time is unknown.
+
+CREATE TABLE sources (
+    id            INTEGER PRIMARY KEY,
+    url           TEXT    NOT NULL UNIQUE,
+    title         TEXT    NOT NULL DEFAULT '',
+    site_url      TEXT    NOT NULL DEFAULT '',
+    filter        TEXT    NOT NULL DEFAULT 'all',
+    weight        REAL    NOT NULL DEFAULT 1,
+    interval_s    INTEGER NOT NULL DEFAULT 0,
+    enabled       INTEGER NOT NULL DEFAULT 1,
+    created       INTEGER NOT NULL,
+    etag          TEXT    NOT NULL DEFAULT '',
+    last_modified TEXT    NOT NULL DEFAULT '',
+    last_check    INTEGER,
+    -- 0, not NULL, for "never scheduled": it sorts first and keeps
+    -- "next_check <= now" a plain range over the index.
+    next_check    INTEGER NOT NULL DEFAULT 0,
+    last_status   INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT    NOT NULL DEFAULT '',
+    error_count   INTEGER NOT NULL DEFAULT 0,
+    last_items    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sources_due ON sources(next_check) WHERE enabled = 1;
+
+CREATE TABLE articles (
+    id           INTEGER PRIMARY KEY,
+    -- Canonical URL, dedupe level 2. NULL for items without a link: NULLs
+    -- never collide under UNIQUE, so each such item stays its own article.
+    url          TEXT UNIQUE,
+    title        TEXT    NOT NULL DEFAULT '',
+    summary      TEXT    NOT NULL DEFAULT '',
+    content_html TEXT    NOT NULL DEFAULT '',
+    text         TEXT    NOT NULL DEFAULT '',
+    author       TEXT    NOT NULL DEFAULT '',
+    categories   TEXT,              -- JSON array; NULL when none
+    image_url    TEXT    NOT NULL DEFAULT '',
+    published    INTEGER NOT NULL,
+    updated      INTEGER,
+    collected    INTEGER NOT NULL,
+    -- The source the article was first stored from; only it may edit the text.
+    source_id    INTEGER REFERENCES sources(id) ON DELETE SET NULL,
+    content_hash BLOB    NOT NULL,
+    -- Filled by the story stage of a later issue.
+    story_id     INTEGER,
+    duplicate_of INTEGER,
+    clustered_at INTEGER
+);
+CREATE INDEX articles_published ON articles(published);
+CREATE INDEX articles_source ON articles(source_id);
+CREATE INDEX articles_story ON articles(story_id) WHERE story_id IS NOT NULL;
+-- The story stage's work queue: articles not yet clustered, in arrival order.
+CREATE INDEX articles_unclustered ON articles(id) WHERE clustered_at IS NULL;
+
+-- One row per (source, item): dedupe level 1, and the record of every outlet
+-- that carried an article.
+CREATE TABLE sightings (
+    source_id    INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    item_key     TEXT    NOT NULL,
+    article_id   INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    guid         TEXT    NOT NULL DEFAULT '',
+    link         TEXT    NOT NULL DEFAULT '',
+    content_hash BLOB    NOT NULL,
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,
+    PRIMARY KEY (source_id, item_key)
+) WITHOUT ROWID;
+CREATE INDEX sightings_article ON sightings(article_id);
+
+CREATE TABLE fetches (
+    id            INTEGER PRIMARY KEY,
+    source_id     INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    at            INTEGER NOT NULL,
+    status        INTEGER NOT NULL DEFAULT 0,
+    duration_ms   INTEGER NOT NULL DEFAULT 0,
+    bytes         INTEGER NOT NULL DEFAULT 0,
+    items         INTEGER NOT NULL DEFAULT 0,
+    new_items     INTEGER NOT NULL DEFAULT 0,
+    updated_items INTEGER NOT NULL DEFAULT 0,
+    error         TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX fetches_source_at ON fetches(source_id, at);
+
+-- Full-text index over the articles' text, its content read from articles
+-- (external content), kept in step by the triggers below.
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, summary, text,
+    content = 'articles', content_rowid = 'id',
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts(rowid, title, summary, text)
+    VALUES (new.id, new.title, new.summary, new.text);
+END;
+
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, summary, text)
+    VALUES ('delete', old.id, old.title, old.summary, old.text);
+END;
+
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, summary, text ON articles BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, summary, text)
+    VALUES ('delete', old.id, old.title, old.summary, old.text);
+    INSERT INTO articles_fts(rowid, title, summary, text)
+    VALUES (new.id, new.title, new.summary, new.text);
+END;

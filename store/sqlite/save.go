@@ -1,0 +1,335 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"recap/news"
+	"recap/store"
+)
+
+// saveStmts are the statements of SaveFetch, prepared once on the writer's
+// only connection, so each transaction reuses them instead of compiling SQL.
+type saveStmts struct {
+	sourceExists, known, insertArticle, articleByURL, insertSighting,
+	updateArticle, updateSighting, touchSightings, insertFetch, updateSource,
+	moveSource *sql.Stmt
+}
+
+func (st *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.sourceExists, `SELECT 1 FROM sources WHERE id = ?`},
+		// CROSS JOIN keeps the batch's keys as the outer loop: one primary-key
+		// probe per item, however many sightings the source has piled up.
+		{&st.known, `SELECT g.item_key, g.article_id, g.content_hash, coalesce(a.source_id, 0)
+			FROM json_each(?2) j
+			CROSS JOIN sightings g ON g.source_id = ?1 AND g.item_key = j.value
+			JOIN articles a ON a.id = g.article_id`},
+		{&st.insertArticle, `INSERT INTO articles
+			(url, title, summary, content_html, text, author, categories, image_url,
+			 published, updated, collected, source_id, content_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(url) DO NOTHING
+			RETURNING id`},
+		{&st.articleByURL, `SELECT id, coalesce(source_id, 0) FROM articles WHERE url = ?`},
+		{&st.insertSighting, `INSERT INTO sightings
+			(source_id, item_key, article_id, guid, link, content_hash, first_seen, last_seen)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(source_id, item_key) DO NOTHING`},
+		// The URL follows an edited link only when no other article holds
+		// the new one; published stays as first seen, because feeds without
+		// dates get "now" on every fetch.
+		{&st.updateArticle, `UPDATE articles SET
+			title = ?1, summary = ?2, content_html = ?3, text = ?4, author = ?5, categories = ?6,
+			image_url = ?7, updated = ?8, content_hash = ?9,
+			url = CASE
+				WHEN ?10 IS NULL OR ?10 IS url THEN url
+				WHEN EXISTS (SELECT 1 FROM articles o WHERE o.url = ?10) THEN url
+				ELSE ?10 END
+			WHERE id = ?11`},
+		{&st.updateSighting, `UPDATE sightings SET content_hash = ?, last_seen = ?, guid = ?, link = ?
+			WHERE source_id = ? AND item_key = ?`},
+		{&st.touchSightings, `UPDATE sightings SET last_seen = ?1
+			WHERE source_id = ?2 AND item_key IN (SELECT value FROM json_each(?3))`},
+		{&st.insertFetch, `INSERT INTO fetches
+			(source_id, at, status, duration_ms, bytes, items, new_items, updated_items, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.updateSource, `UPDATE sources SET
+			etag = CASE WHEN ?1 THEN etag ELSE ?2 END,
+			last_modified = CASE WHEN ?1 THEN last_modified ELSE ?3 END,
+			last_check = ?4, next_check = ?5, last_status = ?6, last_error = ?7, error_count = ?8,
+			last_items = CASE WHEN ?9 THEN ?10 ELSE last_items END,
+			title = CASE WHEN title = '' THEN ?11 ELSE title END,
+			site_url = CASE WHEN site_url = '' THEN ?12 ELSE site_url END
+			WHERE id = ?13`},
+		// OR IGNORE: a redirect onto a feed that is already another source
+		// leaves this source's URL alone instead of failing the whole fetch.
+		{&st.moveSource, `UPDATE OR IGNORE sources SET url = ? WHERE id = ?`},
+	} {
+		stmt, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			st.close()
+			return fmt.Errorf("prepare %q: %w", p.query, err)
+		}
+		*p.dst = stmt
+	}
+	return nil
+}
+
+func (st *saveStmts) close() {
+	for _, s := range []*sql.Stmt{st.sourceExists, st.known, st.insertArticle, st.articleByURL,
+		st.insertSighting, st.updateArticle, st.updateSighting, st.touchSightings, st.insertFetch,
+		st.updateSource, st.moveSource} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// sighting is what the store already knows of one (source, item key).
+type sighting struct {
+	article int64
+	hash    []byte
+	owner   int64 // the article's first source; 0 when it has none
+}
+
+// SaveFetch stores one fetch in one transaction: the articles (dedupe level 1
+// by the sightings' primary key, level 2 by the unique URL), the fetch record
+// and the source's new state. store.ErrNotFound when the source is gone.
+//
+// State rules beyond the interface: after an error, or a 304 that repeats no
+// validators, the stored ETag and Last-Modified stay (they still describe the
+// last good body), and so does LastItems.
+func (s *Store) SaveFetch(ctx context.Context, r store.FetchResult) (store.SaveStats, error) {
+	var stats store.SaveStats
+	srcID := r.Fetch.SourceID
+	at := r.Fetch.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return stats, fmt.Errorf("save fetch of source %d: begin: %w", srcID, err)
+	}
+	defer tx.Rollback()
+
+	var one int
+	err = tx.StmtContext(ctx, s.stmts.sourceExists).QueryRowContext(ctx, srcID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return stats, fmt.Errorf("save fetch of source %d: %w", srcID, store.ErrNotFound)
+	}
+	if err != nil {
+		return stats, fmt.Errorf("save fetch of source %d: %w", srcID, err)
+	}
+
+	if len(r.Articles) > 0 {
+		if stats, err = s.saveArticles(ctx, tx, srcID, at, r.Articles); err != nil {
+			return store.SaveStats{}, fmt.Errorf("save fetch of source %d: %w", srcID, err)
+		}
+	}
+
+	f := r.Fetch
+	if _, err := tx.StmtContext(ctx, s.stmts.insertFetch).ExecContext(ctx, srcID, at.UnixMilli(), f.Status,
+		f.Duration.Milliseconds(), f.Bytes, f.Items, stats.New, stats.Updated, f.Err); err != nil {
+		return store.SaveStats{}, fmt.Errorf("save fetch of source %d: record: %w", srcID, err)
+	}
+
+	failed := f.Err != ""
+	notModified := f.Status == 304
+	keepValidators := failed || (notModified && r.ETag == "" && r.LastModified == "")
+	if _, err := tx.StmtContext(ctx, s.stmts.updateSource).ExecContext(ctx,
+		keepValidators, r.ETag, r.LastModified,
+		at.UnixMilli(), nextCheck(r.NextCheck), f.Status, f.Err, r.ErrorCount,
+		!failed && !notModified, f.Items,
+		r.Title, r.SiteURL, srcID); err != nil {
+		return store.SaveStats{}, fmt.Errorf("save fetch of source %d: state: %w", srcID, err)
+	}
+	if r.NewURL != "" {
+		if _, err := tx.StmtContext(ctx, s.stmts.moveSource).ExecContext(ctx, r.NewURL, srcID); err != nil {
+			return store.SaveStats{}, fmt.Errorf("save fetch of source %d: move to %s: %w", srcID, r.NewURL, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return store.SaveStats{}, fmt.Errorf("save fetch of source %d: commit: %w", srcID, err)
+	}
+	return stats, nil
+}
+
+func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at time.Time, arts []news.Article) (store.SaveStats, error) {
+	var stats store.SaveStats
+	keys := make([]string, len(arts))
+	for i := range arts {
+		keys[i] = arts[i].ItemKey
+		if keys[i] == "" {
+			keys[i] = news.ItemKey(arts[i].GUID, arts[i].URL, arts[i].Title, arts[i].Published)
+		}
+	}
+	known, err := s.knownSightings(ctx, tx, srcID, keys)
+	if err != nil {
+		return stats, err
+	}
+
+	var (
+		insArticle, byURL, insSighting, updArticle, updSighting *sql.Stmt
+		unchanged                                               []string
+		atMS                                                    = at.UnixMilli()
+	)
+	stmt := func(p **sql.Stmt, prepared *sql.Stmt) *sql.Stmt {
+		if *p == nil {
+			*p = tx.StmtContext(ctx, prepared)
+		}
+		return *p
+	}
+	for i := range arts {
+		a, key := &arts[i], keys[i]
+		h := contentHash(a)
+		if k, ok := known[key]; ok {
+			if bytes.Equal(k.hash, h) {
+				stats.Unchanged++
+				unchanged = append(unchanged, key)
+				continue
+			}
+			// Only the article's first source may rewrite it; another
+			// outlet's edit of its copy must not overwrite the original.
+			if k.owner == srcID {
+				cats, err := categoriesJSON(a.Categories)
+				if err != nil {
+					return stats, err
+				}
+				if _, err := stmt(&updArticle, s.stmts.updateArticle).ExecContext(ctx,
+					a.Title, a.Summary, a.ContentHTML, a.Text, a.Author, cats, a.ImageURL,
+					ms(a.Updated), h, nullString(a.URL), k.article); err != nil {
+					return stats, fmt.Errorf("update article %d: %w", k.article, err)
+				}
+				stats.Updated++
+			} else {
+				stats.Unchanged++
+			}
+			if _, err := stmt(&updSighting, s.stmts.updateSighting).ExecContext(ctx,
+				h, atMS, a.GUID, a.Link, srcID, key); err != nil {
+				return stats, fmt.Errorf("update sighting %q: %w", key, err)
+			}
+			k.hash = h
+			known[key] = k
+			continue
+		}
+
+		collected := a.Collected
+		if collected.IsZero() {
+			collected = at
+		}
+		published := a.Published
+		if published.IsZero() {
+			published = collected
+		}
+		cats, err := categoriesJSON(a.Categories)
+		if err != nil {
+			return stats, err
+		}
+		var id, owner int64
+		err = stmt(&insArticle, s.stmts.insertArticle).QueryRowContext(ctx,
+			nullString(a.URL), a.Title, a.Summary, a.ContentHTML, a.Text, a.Author, cats, a.ImageURL,
+			published.UnixMilli(), ms(a.Updated), collected.UnixMilli(), srcID, h).Scan(&id)
+		switch {
+		case err == nil:
+			owner = srcID
+			stats.New++
+		case errors.Is(err, sql.ErrNoRows):
+			// The URL is taken: the same article reached us before, from
+			// another source or under another item key.
+			if err := stmt(&byURL, s.stmts.articleByURL).QueryRowContext(ctx, a.URL).Scan(&id, &owner); err != nil {
+				return stats, fmt.Errorf("find article %s: %w", a.URL, err)
+			}
+			stats.Sightings++
+		default:
+			return stats, fmt.Errorf("insert article %q: %w", key, err)
+		}
+		if _, err := stmt(&insSighting, s.stmts.insertSighting).ExecContext(ctx,
+			srcID, key, id, a.GUID, a.Link, h, atMS, atMS); err != nil {
+			return stats, fmt.Errorf("insert sighting %q: %w", key, err)
+		}
+		known[key] = sighting{article: id, hash: h, owner: owner}
+	}
+
+	if len(unchanged) > 0 {
+		list, err := json.Marshal(unchanged)
+		if err != nil {
+			return stats, fmt.Errorf("touch sightings: %w", err)
+		}
+		if _, err := tx.StmtContext(ctx, s.stmts.touchSightings).ExecContext(ctx, atMS, srcID, string(list)); err != nil {
+			return stats, fmt.Errorf("touch sightings: %w", err)
+		}
+	}
+	return stats, nil
+}
+
+// knownSightings reads what the source already carried of these item keys,
+// in one query, so unchanged items cost no write.
+func (s *Store) knownSightings(ctx context.Context, tx *sql.Tx, srcID int64, keys []string) (map[string]sighting, error) {
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("known items: %w", err)
+	}
+	rows, err := tx.StmtContext(ctx, s.stmts.known).QueryContext(ctx, srcID, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("known items: %w", err)
+	}
+	defer rows.Close()
+	known := make(map[string]sighting, len(keys))
+	for rows.Next() {
+		var (
+			key string
+			k   sighting
+		)
+		if err := rows.Scan(&key, &k.article, &k.hash, &k.owner); err != nil {
+			return nil, fmt.Errorf("known items: %w", err)
+		}
+		known[key] = k
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("known items: %w", err)
+	}
+	return known, nil
+}
+
+// contentHash tells whether an item changed. It covers what a reader sees:
+// the canonical URL rather than the raw link, so rotating tracking
+// parameters do not count as edits.
+func contentHash(a *news.Article) []byte {
+	h := sha256.New()
+	for _, f := range []string{a.Title, a.Summary, a.ContentHTML, a.URL} {
+		io.WriteString(h, f)
+		h.Write([]byte{0})
+	}
+	return h.Sum(nil)[:16]
+}
+
+func categoriesJSON(c []string) (any, error) {
+	if len(c) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode categories: %w", err)
+	}
+	return string(b), nil
+}
+
+// nullString stores "" as NULL: articles without a link must not collide on
+// the unique URL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

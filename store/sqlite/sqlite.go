@@ -1,0 +1,143 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"recap/store"
+)
+
+// Store is the SQLite backend of store.Store.
+//
+// It keeps two pools on one file: a single writer connection, so writes queue
+// in Go instead of fighting over the file lock, and a pool of read-only
+// connections, which WAL mode lets read while the writer writes.
+type Store struct {
+	w   *sql.DB // one connection: every write goes through it
+	r   *sql.DB // read-only pool
+	now func() time.Time
+
+	// Statements of the SaveFetch hot path, prepared once on the writer.
+	stmts saveStmts
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema up to date. In-memory databases are refused: the writer and the
+// readers are separate connections and would each see an empty database.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file::memory:") || strings.Contains(path, "mode=memory") {
+		return nil, fmt.Errorf("open sqlite %q: an on-disk file is required", path)
+	}
+	name := "file:" + escapePath(path)
+	common := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=cache_size(-16000)&_pragma=temp_store(MEMORY)"
+
+	w, err := sql.Open("sqlite", name+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	s := &Store{w: w, now: time.Now}
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+
+	// Readers open after the writer has switched the file to WAL and created
+	// the schema; query_only keeps a bug from writing through them.
+	r, err := sql.Open("sqlite", name+common+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.r = r
+	if err := r.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := s.stmts.prepare(ctx, w); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// escapePath makes a file name safe inside an SQLite URI, where '?' starts
+// the parameters, '#' a fragment and '%' an escape.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// Ping checks that both pools can reach the database.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite writer: %w", err)
+	}
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite readers: %w", err)
+	}
+	return nil
+}
+
+// Close checkpoints the WAL into the main file, so the file is complete on
+// its own, and closes both pools. Calling it again returns the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+		s.stmts.close()
+		// The readers are closed, so a TRUNCATE checkpoint can complete.
+		if _, err := s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+		}
+		errs = append(errs, s.w.Close())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("close sqlite: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// ms stores a time as unix milliseconds; the zero time is NULL.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS reads a time stored by ms, in UTC.
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+func msDuration(v int64) time.Duration { return time.Duration(v) * time.Millisecond }
