@@ -104,7 +104,8 @@ type ArticleRecord struct {
 
 // Store is what every backend implements.
 type Store interface {
-	// AddSource stores a new source; ErrExists when its URL is present.
+	// AddSource stores a new source, enabled (see SetSourceEnabled);
+	// ErrExists when its URL is present.
 	AddSource(ctx context.Context, s Source) (Source, error)
 	Source(ctx context.Context, id int64) (Source, error)
 	Sources(ctx context.Context) ([]Source, error)

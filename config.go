@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"recap/feeds"
+	"recap/store"
+	"recap/store/sqlite"
+)
+
+// errUsage: a wrong command or flag; the message was already printed.
+var errUsage = errors.New("usage")
+
+// config is every global setting; each has a flag and an environment twin.
+type config struct {
+	DB                   string
+	AllowPrivateNetworks bool
+	LogLevel             slog.Level
+	UserAgent            string
+	Workers              int
+	PerHostLimit         int
+	FetchTimeout         time.Duration
+}
+
+// option is one setting: its flag, its environment variable, its default
+// and its check, all in one place.
+type option struct {
+	flag, env, def, usage string
+	isBool                bool
+	set                   func(c *config, v string) error
+}
+
+var options = []option{
+	{flag: "db", env: "RECAP_DB", def: "recap.db",
+		usage: "database: an SQLite file path (postgres:// URLs are reserved for the PostgreSQL backend)",
+		set: func(c *config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("must not be empty")
+			}
+			c.DB = v
+			return nil
+		}},
+	{flag: "allow-private-networks", env: "RECAP_ALLOW_PRIVATE_NETWORKS", def: "false", isBool: true,
+		usage: "allow fetching feeds from loopback, private and link-local addresses",
+		set: func(c *config, v string) (err error) {
+			c.AllowPrivateNetworks, err = strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a boolean (true or false)", v)
+			}
+			return nil
+		}},
+	{flag: "log-level", env: "RECAP_LOG_LEVEL", def: "info",
+		usage: "log level: debug, info, warn or error",
+		set: func(c *config, v string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("%q is not one of debug, info, warn, error", v)
+			}
+			return nil
+		}},
+	{flag: "user-agent", env: "RECAP_USER_AGENT", def: feeds.DefaultUserAgent(),
+		usage: "User-Agent header sent with every fetch",
+		set: func(c *config, v string) error {
+			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, "\r\n") {
+				return errors.New("must be one non-empty line")
+			}
+			c.UserAgent = v
+			return nil
+		}},
+	{flag: "workers", env: "RECAP_WORKERS", def: "8",
+		usage: "number of sources fetched at once",
+		set:   func(c *config, v string) error { return setInt(&c.Workers, v, 1, 256) }},
+	{flag: "per-host-limit", env: "RECAP_PER_HOST_LIMIT", def: "2",
+		usage: "at most this many requests in flight to one host",
+		set:   func(c *config, v string) error { return setInt(&c.PerHostLimit, v, 1, 64) }},
+	{flag: "fetch-timeout", env: "RECAP_FETCH_TIMEOUT", def: "30s",
+		usage: "time limit for one whole fetch, body included (from 1s to 5m)",
+		set: func(c *config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < time.Second || d > 5*time.Minute {
+				return fmt.Errorf("%q is not a duration from 1s to 5m (such as 30s)", v)
+			}
+			c.FetchTimeout = d
+			return nil
+		}},
+}
+
+func setInt(dst *int, v string, lo, hi int) error {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < lo || n > hi {
+		return fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
+	}
+	*dst = n
+	return nil
+}
+
+// loadConfig applies the defaults, then the environment.
+func loadConfig(getenv func(string) string) (*config, error) {
+	c := &config{}
+	for _, o := range options {
+		if err := o.set(c, o.def); err != nil {
+			return nil, fmt.Errorf("default of --%s: %w", o.flag, err)
+		}
+	}
+	for _, o := range options {
+		if v := getenv(o.env); v != "" {
+			if err := o.set(c, v); err != nil {
+				return nil, fmt.Errorf("%s: %w", o.env, err)
+			}
+		}
+	}
+	return c, nil
+}
+
+// bindGlobals adds every global setting to fs, so they are accepted before
+// the command and after it alike.
+func bindGlobals(fs *flag.FlagSet, c *config) {
+	for _, o := range options {
+		set := func(v string) error { return o.set(c, v) }
+		usage := fmt.Sprintf("%s (env %s, default %q)", o.usage, o.env, o.def)
+		if o.isBool {
+			fs.BoolFunc(o.flag, usage, set)
+		} else {
+			fs.Func(o.flag, usage, set)
+		}
+	}
+}
+
+type app struct {
+	cfg    *config
+	log    *slog.Logger
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func parseGlobal(args []string, getenv func(string) string, stderr io.Writer) (*app, []string, error) {
+	c, err := loadConfig(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	a := &app{cfg: c, stderr: stderr}
+	fs := a.flagSet("recap")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, errHelp
+		}
+		return nil, nil, errUsage
+	}
+	return a, fs.Args(), nil
+}
+
+// flagSet makes a flag set for a command that also takes the global settings.
+func (a *app) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	bindGlobals(fs, a.cfg)
+	fs.Usage = func() { a.usage(a.stderr) }
+	return fs
+}
+
+// parseCommand parses a command's flags (globals included) and builds the logger.
+func (a *app) parseCommand(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return errUsage
+	}
+	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: a.cfg.LogLevel}))
+	return nil
+}
+
+// errHelp: --help was asked for and printed; not a failure.
+var errHelp = errors.New("help")
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprint(w, `Recap: a self-hosted AI news aggregator.
+
+Usage: recap [settings] [command] [arguments]
+
+Commands:
+  serve (default)           poll sources on schedule until Ctrl-C
+  poll --once               fetch every enabled source now, store what is new, print a summary
+  sources list              list sources with their health
+  sources add URL           add a feed (--title, --filter all|ai, --weight N, --interval D)
+  sources remove ID         remove a source (its articles stay)
+  sources import FILE.opml  add the sources of an OPML file ("-" reads standard input)
+  sources export            write the sources as OPML 2.0
+  export articles           write every stored article as JSON lines
+
+Settings (flag, environment variable, default):
+`)
+	for _, o := range options {
+		fmt.Fprintf(w, "  --%-24s %-30s %q\n      %s\n", o.flag, o.env, o.def, o.usage)
+	}
+}
+
+// openStore opens the store the --db setting names.
+func (a *app) openStore(ctx context.Context) (store.Store, error) {
+	db := a.cfg.DB
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil, errors.New("--db: the PostgreSQL backend (postgres:// URLs) is not yet supported; use an SQLite file path such as recap.db")
+	}
+	s, err := sqlite.Open(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", db, err)
+	}
+	return s, nil
+}
