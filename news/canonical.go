@@ -127,8 +127,10 @@ func canonicalHost(hostport, scheme string) (string, error) {
 	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.Contains(hostport[i:], "]") {
 		host, port = hostport[:i], hostport[i+1:]
 	}
+	// One trailing dot is the DNS root (example.com. is example.com); more
+	// than one, or nothing else, is no host at all.
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "" || host == "[]" {
+	if host == "" || host == "[]" || strings.HasSuffix(host, ".") {
 		return "", errNoHost
 	}
 	// A zone (fe80::1%eth0) names an interface of the reader's machine, which

@@ -106,6 +106,8 @@ func TestCanonicalURL(t *testing.T) {
 		{"data", "data:text/html,<b>x</b>", nil, ""},
 		{"ftp", "ftp://example.com/file", nil, ""},
 		{"no host", "http:///path", nil, ""},
+		{"dot host", "http://./", nil, ""},
+		{"two trailing dots", "http://example.com../", nil, ""},
 		{"opaque", "http:example.com", nil, ""},
 		{"bad port", "http://example.com:99999/", nil, ""},
 		{"bad escape in path", "http://example.com/%zz", nil, ""},
