@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -27,7 +28,7 @@ func runHostile(ctx context.Context, o options, w io.Writer) error {
 	var total int64
 	sizes := map[string]int64{}
 	for _, e := range entries {
-		if !e.Type().IsRegular() {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		info, err := e.Info()
@@ -74,6 +75,9 @@ func runHostile(ctx context.Context, o options, w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "file\tsize\titems\tarticles\tskipped\toutcome")
 	problems := 0
+	sort.SliceStable(res.Outcomes, func(i, j int) bool {
+		return path.Base(res.Outcomes[i].URL)+path.Dir(res.Outcomes[i].URL) < path.Base(res.Outcomes[j].URL)+path.Dir(res.Outcomes[j].URL)
+	})
 	for _, oc := range res.Outcomes {
 		name := path.Base(oc.URL)
 		if path.Base(path.Dir(oc.URL)) == "gz" {
@@ -88,8 +92,10 @@ func runHostile(ctx context.Context, o options, w io.Writer) error {
 			problems++
 		case oc.Articles == 0 && oc.Items == 0:
 			outcome = "empty feed, no error"
+		case oc.Articles == 0 && oc.Skipped == oc.Items:
+			outcome = fmt.Sprintf("nothing stored: all %d items skipped, no error recorded", oc.Items)
 		case oc.Articles == 0:
-			outcome = "PROBLEM: items but no articles and no error"
+			outcome = "PROBLEM: items neither stored nor skipped, and no error"
 			problems++
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", name, sizes[path.Base(oc.URL)], oc.Items, oc.Articles, oc.Skipped, outcome)

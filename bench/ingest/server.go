@@ -40,7 +40,8 @@ func loadFeedServer(dir string, modified time.Time) (*feedServer, error) {
 	}
 	s := &feedServer{files: make(map[string]*servedFile, len(entries)), modified: modified.UTC().Truncate(time.Second)}
 	for _, e := range entries {
-		if !e.Type().IsRegular() {
+		// Dot files are bookkeeping (a generator's marker), not feeds.
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		body, err := os.ReadFile(filepath.Join(dir, e.Name()))
