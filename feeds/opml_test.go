@@ -205,6 +205,23 @@ func TestWriteOPMLRoundTrip(t *testing.T) {
 	}
 }
 
+// Titles come from feeds: characters XML cannot carry must not make the
+// export unreadable.
+func TestWriteOPMLInvalidCharacters(t *testing.T) {
+	var buf bytes.Buffer
+	src := store.Source{URL: "https://a.example.com/f", Title: "bell\x07 and \xff byte"}
+	if err := WriteOPML(&buf, "x\x00", []store.Source{src}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseOPML(&buf)
+	if err != nil {
+		t.Fatalf("ParseOPML: %v\n%s", err, buf.Bytes())
+	}
+	if len(got) != 1 || got[0].Title != "bell\uFFFD and \uFFFD byte" {
+		t.Fatalf("got %+v", got)
+	}
+}
+
 func TestWriteOPMLWriteError(t *testing.T) {
 	boom := errors.New("pipe closed")
 	err := WriteOPML(failWriter{boom}, "x", []store.Source{{URL: "https://a.example.com/f"}})
@@ -337,4 +354,47 @@ func openFixture(t *testing.T, name string) io.Reader {
 		t.Fatal(err)
 	}
 	return bytes.NewReader(b)
+}
+
+// FuzzParseOPML: any input ends in sources that satisfy ParseOPML's promises,
+// or an error, and whatever it returns survives WriteOPML and back.
+func FuzzParseOPML(f *testing.F) {
+	for _, name := range []string{"subscriptions.opml", "opml1.opml", "latin1.opml", "bad_filter.opml", "xxe.opml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "opml", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		srcs, err := ParseOPML(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var stored []store.Source
+		for _, s := range srcs {
+			u, err := url.Parse(s.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				t.Fatalf("source URL %q is not http(s)", s.URL)
+			}
+			if s.Filter != store.FilterAll && s.Filter != store.FilterAI {
+				t.Fatalf("filter %q", s.Filter)
+			}
+			if !(s.Weight > 0) || (s.Interval != 0 && (s.Interval < MinInterval || s.Interval > MaxInterval)) {
+				t.Fatalf("weight %v, interval %v out of bounds", s.Weight, s.Interval)
+			}
+			stored = append(stored, s.StoreSource())
+		}
+		var buf bytes.Buffer
+		if err := WriteOPML(&buf, "fuzz", stored); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseOPML(&buf)
+		if err != nil {
+			t.Fatalf("re-reading WriteOPML output: %v\n%s", err, buf.Bytes())
+		}
+		if len(back) != len(srcs) {
+			t.Fatalf("round trip: %d sources, want %d", len(back), len(srcs))
+		}
+	})
 }
