@@ -382,9 +382,14 @@ func report(w io.Writer, runs []runFigures, feeds int) {
 		}
 	}
 	fmt.Fprintf(w, "accounted=%s\n", acct)
+	// The CPU ratio is printed beside the wall one because it moves less
+	// when something else runs on the machine.
 	ratios := make([]float64, len(runs))
+	cpuRatios := make([]float64, len(runs))
 	for i, r := range runs {
 		ratios[i] = r.ingest.WallS / r.floor.WallS
+		cpuRatios[i] = r.ingest.CPUS / r.floor.CPUS
 	}
+	fmt.Fprintf(w, "ratio_ingest_to_floor_cpu=%.2f\n", median(cpuRatios))
 	fmt.Fprintf(w, "ratio_ingest_to_floor=%.2f\n", median(ratios))
 }
