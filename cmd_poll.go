@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"recap/feeds"
@@ -115,7 +116,10 @@ func pollOnce(ctx context.Context, p *feeds.Poller, srcs []store.Source, a *app)
 		switch {
 		case r.Err != nil:
 			sum.failed++
-			fmt.Fprintf(a.stdout, "error      %4d  %s: %v\n", r.Source.ID, r.Source.URL, r.Err)
+			// The error names the URL already; the line shows it once.
+			reason := strings.TrimPrefix(r.Err.Error(), "fetch "+r.Source.URL+": ")
+			reason = strings.TrimPrefix(reason, "parse "+r.Source.URL+": ")
+			fmt.Fprintf(a.stdout, "error      %4d  %s: %s\n", r.Source.ID, r.Source.URL, reason)
 		case r.NotModified:
 			sum.ok++
 			sum.notModified++

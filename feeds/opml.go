@@ -178,6 +178,11 @@ func opmlOutline(attrs []xml.Attr) (src OPMLSource, ok bool, err error) {
 	if src.Title == "" {
 		src.Title = get("text")
 	}
+	if strings.TrimSpace(src.Title) == feed {
+		// A URL standing in for a name (as WriteOPML writes an untitled
+		// source) is no title: the feed's own title fills it on first poll.
+		src.Title = ""
+	}
 	if site := get("htmlUrl"); site != "" && opmlCheckURL(site) == nil {
 		// The site link is decoration: a broken one is dropped, not fatal.
 		src.SiteURL = site

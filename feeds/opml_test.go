@@ -197,7 +197,7 @@ func TestWriteOPMLRoundTrip(t *testing.T) {
 		{URL: "https://a.example.com/feed.xml", Title: "Plain", SiteURL: "https://a.example.com/", Filter: "all", Weight: 1},
 		{URL: "https://b.example.com/rss?x=1&y=2", Title: `Quotes "and" <tags> & ampersands`, Filter: "ai", Weight: 1.25, Interval: 6 * time.Hour},
 		{URL: "https://c.example.com/atom", Title: "Ünïcödé — 日本語 ✓", Filter: "all", Weight: 0.5, Interval: 90 * time.Minute},
-		{URL: "https://d.example.com/feed", Title: "https://d.example.com/feed", Filter: "all", Weight: 1},
+		{URL: "https://d.example.com/feed", Title: "", Filter: "all", Weight: 1}, // untitled stays untitled: the feed names itself on first poll
 		{URL: "https://e.example.com/feed", Title: "Tab\tand\nnewline", Filter: "all", Weight: 1, Interval: 5 * time.Minute},
 	}
 	if !reflect.DeepEqual(got, want) {
