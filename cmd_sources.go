@@ -135,7 +135,7 @@ func (a *app) sourcesAdd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	src, err := s.AddSource(ctx, sourceFromOPML(o))
+	src, err := s.AddSource(ctx, o.StoreSource())
 	if errors.Is(err, store.ErrExists) {
 		return fmt.Errorf("source %s is already there", o.URL)
 	}
@@ -196,17 +196,13 @@ func checkSource(o *feeds.OPMLSource) error {
 	if o.Weight == 0 {
 		o.Weight = 1
 	}
-	if o.Weight < 0 || o.Weight > 100 {
-		return fmt.Errorf("weight %v: want a number above 0 and at most 100", o.Weight)
+	if o.Weight < 0 || o.Weight > 10 {
+		return fmt.Errorf("weight %v: want a number above 0 and at most 10", o.Weight)
 	}
 	if o.Interval != 0 && (o.Interval < feeds.MinInterval || o.Interval > feeds.MaxInterval) {
 		return fmt.Errorf("interval %s: want from %s to %s", o.Interval, feeds.MinInterval, feeds.MaxInterval)
 	}
 	return nil
-}
-
-func sourceFromOPML(o feeds.OPMLSource) store.Source {
-	return store.Source{URL: o.URL, Title: o.Title, SiteURL: o.SiteURL, Filter: o.Filter, Weight: o.Weight, Interval: o.Interval, Enabled: true}
 }
 
 // addSources adds each source, skipping those already present.
@@ -215,7 +211,7 @@ func addSources(ctx context.Context, s store.Store, list []feeds.OPMLSource) (ad
 		if err := checkSource(&o); err != nil {
 			return added, present, err
 		}
-		_, err := s.AddSource(ctx, sourceFromOPML(o))
+		_, err := s.AddSource(ctx, o.StoreSource())
 		switch {
 		case errors.Is(err, store.ErrExists):
 			present++
