@@ -1,0 +1,138 @@
+package feeds
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func mustURL(t testing.TB, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestSanitize(t *testing.T) {
+	base := mustURL(t, "https://example.com/blog/post")
+	const rel = ` rel="noopener noreferrer nofollow"`
+	tests := []struct {
+		name, in, want, wantImage string
+	}{
+		{"script removed with its content", `<p>Hello <script>alert(1)</script>world</p>`, `<p>Hello world</p>`, ""},
+		{"style removed", `<style>p{color:red}</style><p>styled</p>`, `<p>styled</p>`, ""},
+		{"event handler removed", `<p onclick="evil()">click</p>`, `<p>click</p>`, ""},
+		{"javascript: href removed", `<a href="javascript:alert(1)">x</a>`, `x`, ""},
+		{"mixed-case javascript:", `<a href="JaVaScRiPt:alert(1)">x</a>`, `x`, ""},
+		{"entity-split javascript:", `<a href="java&#x09;script:alert(1)">x</a>`, `x`, ""},
+		{"data: image removed", `<img src="data:image/png;base64,AAAA">`, ``, ""},
+		{"relative image made absolute", `<img src="/img/a.png" alt="A">`, `<img src="https://example.com/img/a.png" alt="A">`, "https://example.com/img/a.png"},
+		{"tracking pixel not the picture", `<img src="pixel.gif" width="1" height="1"><img src="//cdn.example.net/b.jpg">`,
+			`<img src="https://example.com/blog/pixel.gif" width="1" height="1"><img src="https://cdn.example.net/b.jpg">`, "https://cdn.example.net/b.jpg"},
+		{"relative link made absolute", `<a href="../other">rel</a>`, `<a href="https://example.com/other"` + rel + `>rel</a>`, ""},
+		{"rel replaced, target dropped", `<a href="https://x.org/a" rel="dofollow" target="_blank">abs</a>`, `<a href="https://x.org/a"` + rel + `>abs</a>`, ""},
+		{"mailto kept", `<a href="mailto:x@example.com">mail</a>`, `<a href="mailto:x@example.com"` + rel + `>mail</a>`, ""},
+		{"iframe removed", `<iframe src="https://evil.example/"></iframe><p>after</p>`, `<p>after</p>`, ""},
+		{"form removed", `<form action="/x"><input name="q"></form>`, ``, ""},
+		{"svg removed", `<svg onload=alert(1)><circle/></svg>text`, `text`, ""},
+		{"unclosed tags closed", `<div><p>unclosed <b>bold <i>both</div> tail`, `<div><p>unclosed <b>bold <i>both</i></b></p></div> tail`, ""},
+		{"stray end tags dropped", `</b></i>stray ends<b>`, `stray ends<b></b>`, ""},
+		{"entity-encoded script stays text", `&lt;script&gt;alert(1)&lt;/script&gt;`, `&lt;script&gt;alert(1)&lt;/script&gt;`, ""},
+		{"plain text escaped", `plain "quoted" <3`, `plain &#34;quoted&#34; &lt;3`, ""},
+		{"plain text fast path", `Tom and Jerry`, `Tom and Jerry`, ""},
+		{"blank", " \n ", ``, ""},
+		{"image without src dropped", `<p><img alt="x">y</p>`, `<p>y</p>`, ""},
+	}
+	p := newNormPolicy()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, img := normSanitize(p, tt.in, base, normMaxContent)
+			if got != tt.want {
+				t.Errorf("normSanitize(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+			if img != tt.wantImage {
+				t.Errorf("image %q, want %q", img, tt.wantImage)
+			}
+			if again, _ := normSanitize(p, got, base, normMaxContent); again != got {
+				t.Errorf("not stable: sanitizing %q again gives %q", got, again)
+			}
+		})
+	}
+}
+
+func TestSanitizeWithoutBase(t *testing.T) {
+	got, img := normSanitize(newNormPolicy(), `<a href="/x">x</a><img src="/i.png"><a href="https://a.example/">a</a>`, nil, normMaxContent)
+	want := `x<a href="https://a.example/" rel="noopener noreferrer nofollow">a</a>`
+	if got != want || img != "" {
+		t.Errorf("got %q (image %q), want %q: relative URLs cannot be resolved, so they go", got, img, want)
+	}
+}
+
+func TestSanitizeCap(t *testing.T) {
+	p := newNormPolicy()
+	in := strings.Repeat(`<div><p>Some <b>bold</b> text &amp; more é</p>`, 500) // never closed
+	for _, limit := range []int{10, 100, 1001, 4096} {
+		got, _ := normSanitize(p, in, nil, limit)
+		if len(got) > limit {
+			t.Errorf("cap %d: %d bytes", limit, len(got))
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("cap %d: invalid UTF-8", limit)
+		}
+		if opens, closes := strings.Count(got, "<div>"), strings.Count(got, "</div>"); opens != closes {
+			t.Errorf("cap %d: %d <div> but %d </div> in %q", limit, opens, closes, got)
+		}
+		if i := strings.LastIndexByte(got, '&'); i >= 0 && !strings.Contains(got[i:], ";") {
+			t.Errorf("cap %d: cut inside an entity: %q", limit, got[i:])
+		}
+	}
+	plain := strings.Repeat("é", 100)
+	if got, _ := normSanitize(p, plain, nil, 51); got != strings.Repeat("é", 25) {
+		t.Errorf("plain text cut to %q", got)
+	}
+}
+
+func TestPlain(t *testing.T) {
+	tests := []struct {
+		name, in string
+		lines    bool
+		want     string
+	}{
+		{"tags and entities", `<p>AT&amp;T &lt;3 <b>bold</b>s</p>`, false, "AT&T <3 bolds"},
+		{"entities decoded once", `&amp;amp; &amp;lt;`, false, "&amp; &lt;"},
+		{"whitespace collapsed", "  a \n\t b  \u00a0 c ", false, "a b c"},
+		{"blocks become spaces", `<p>one</p><p>two</p><ul><li>three</li></ul>`, false, "one two three"},
+		{"blocks become lines", `<p>one</p><p>two</p><ul><li>three</li></ul>`, true, "one\ntwo\nthree"},
+		{"br is a break", `a<br>b<br/>c`, true, "a\nb\nc"},
+		{"table cells spaced", `<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>`, true, "a b\nc"},
+		{"script and style dropped", `x<script>var a = "<p>";</script><style>p{}</style>y`, false, "xy"},
+		{"control characters dropped", "nul\x00 bell\x07 zero\u200bwidth", false, "nul bell zerowidth"},
+		{"plain text keeps its lines", "first line\n\nsecond line", true, "first line\nsecond line"},
+		{"plain text on one line", "first line\n\nsecond line", false, "first line second line"},
+		{"broken markup", `<p>open <b unclosed`, false, "open"},
+		{"a lone less-than", `x < y`, false, "x < y"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := normPlain(tt.in, 1000, tt.lines); got != tt.want {
+				t.Errorf("normPlain(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlainCap(t *testing.T) {
+	in := "<p>" + strings.Repeat("word é ", 1000) + "</p>"
+	for _, limit := range []int{1, 7, 100, 1001} {
+		got := normPlain(in, limit, true)
+		if len(got) > limit || !utf8.ValidString(got) {
+			t.Errorf("cap %d: %d bytes, valid %v", limit, len(got), utf8.ValidString(got))
+		}
+		if strings.HasSuffix(got, " ") {
+			t.Errorf("cap %d: trailing space", limit)
+		}
+	}
+}
