@@ -90,13 +90,16 @@ func FuzzSanitize(f *testing.F) {
 		`plain "text" & more`,
 		" <A",  // found by fuzzing: blank output must be empty
 		"\"\r", // found by fuzzing: CR is LF once parsed
+		`<p class=x>a &copy 2026 &amp; <a href='/x?a=1&amp;b=2' title=t>l</a><br/><img src=i.png width=10 alt="A &quot;B&quot;"></p>`,
+		"<img srC=0 srC>", // found by fuzzing: the first of repeated attributes wins
+		"<P>Upper <A HREF=\"/u\">case</A></P>\r\n<ul><li>one<li>two</ul>",
 	} {
 		f.Add(s)
 	}
 	p := newNormPolicy()
 	base := mustURL(f, "https://example.com/dir/page")
 	f.Fuzz(func(t *testing.T, in string) {
-		out, _ := normSanitize(p, in, base, 4096)
+		out, text, _ := normSanitize(p, in, base, 4096, 2048)
 		if len(out) > 4096 {
 			t.Fatalf("%d bytes, the cap is 4096", len(out))
 		}
@@ -106,7 +109,18 @@ func FuzzSanitize(f *testing.F) {
 		if utf8.ValidString(in) && !utf8.ValidString(out) {
 			t.Fatalf("normSanitize(%q) = %q: invalid UTF-8", in, out)
 		}
-		if again, _ := normSanitize(p, out, base, 4096); again != out {
+		if len(text) > 2048 || (utf8.ValidString(in) && !utf8.ValidString(text)) {
+			t.Fatalf("text %q: over the cap or invalid UTF-8", text)
+		}
+		// Where the cheap scanner reads the markup, x/net/html must read
+		// the same tokens.
+		if o1, t1, i1, ok := normRender(&normScanner{s: in}, len(in), base, true, 4096, 2048); ok {
+			o2, t2, i2, ok2 := normRender(newNormHTMLTokens(in), len(in), base, true, 4096, 2048)
+			if !ok2 || o1 != o2 || t1 != t2 || i1 != i2 {
+				t.Fatalf("scanner and x/net/html disagree on %q:\n scanner %q %q %q\n x/net   %q %q %q (ok %v)", in, o1, t1, i1, o2, t2, i2, ok2)
+			}
+		}
+		if again, _, _ := normSanitize(p, out, base, 4096, 2048); again != out {
 			t.Fatalf("not stable:\n in    %q\n once  %q\n twice %q", in, out, again)
 		}
 	})

@@ -102,8 +102,7 @@ func (n *Normalizer) Item(it *gofeed.Item, base *url.URL, collected time.Time) (
 	if strings.TrimSpace(body) == "" {
 		body = it.Description
 	}
-	contentHTML, contentImage := normSanitize(n.policy, body, base, normMaxContent)
-	text := normPlain(body, normMaxText, true)
+	contentHTML, text, contentImage := normSanitize(n.policy, body, base, normMaxContent, normMaxText)
 	var summary string
 	if body != it.Description && strings.TrimSpace(it.Description) != "" {
 		summary = normPlain(it.Description, 4*normMaxSummary, false)

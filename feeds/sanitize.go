@@ -1,7 +1,9 @@
 package feeds
 
 import (
+	"errors"
 	"html"
+	"io"
 	"net/url"
 	"strings"
 	"unicode"
@@ -27,9 +29,9 @@ const (
 
 // newNormPolicy builds the bluemonday policy for feed content: bluemonday's
 // UGC policy (no scripts, styles, event handlers, iframes, embeds or forms;
-// http, https and mailto URLs only, so no javascript: or data:), which the
-// pass in normFinish completes with absolute links, rel on every link and
-// balanced tags.
+// http, https and mailto URLs only, so no javascript: or data:), which
+// normRender completes with absolute links, rel on every link and balanced
+// tags.
 func newNormPolicy() *bluemonday.Policy {
 	p := bluemonday.UGCPolicy()
 	p.RequireParseableURLs(true)
@@ -42,13 +44,20 @@ func newNormPolicy() *bluemonday.Policy {
 	return p
 }
 
-// normSanitize returns content as safe HTML, at most maxOut bytes, with
-// relative URLs resolved against base (links and images that cannot be made
-// absolute are dropped), and the first image worth showing as the item's
-// picture. Plain text skips bluemonday: it only needs escaping.
-func normSanitize(p *bluemonday.Policy, content string, base *url.URL, maxOut int) (string, string) {
+// normSanitize returns content as safe HTML of at most maxOut bytes, its
+// plain text (at most maxText bytes, block elements on their own lines) and
+// the first picture worth showing as the item's image. Relative URLs resolve
+// against base; links and images that cannot be made absolute http(s) go.
+//
+// Speed matters (every item of every feed comes through here), so bluemonday
+// runs only when needed: plain text is only escaped, and markup made only of
+// a small set of harmless elements (paragraphs, emphasis, lists, links,
+// images; no attribute beyond href, src, alt, title and sizes) is rewritten
+// by normRender's strict pass alone. Anything else goes through bluemonday
+// first, then through the same rewriting.
+func normSanitize(p *bluemonday.Policy, content string, base *url.URL, maxOut, maxText int) (string, string, string) {
 	if strings.TrimSpace(content) == "" {
-		return "", ""
+		return "", "", ""
 	}
 	if strings.IndexByte(content, '<') < 0 && strings.IndexByte(content, '&') < 0 {
 		// An HTML parser reads CR and CRLF as LF; writing LF here makes the
@@ -56,90 +65,100 @@ func normSanitize(p *bluemonday.Policy, content string, base *url.URL, maxOut in
 		if strings.IndexByte(content, '\r') >= 0 {
 			content = strings.ReplaceAll(strings.ReplaceAll(content, "\r\n", "\n"), "\r", "\n")
 		}
-		return normCutText(html.EscapeString(normCutBytes(content, maxOut)), maxOut), ""
+		return normCutText(html.EscapeString(normCutBytes(content, maxOut)), maxOut), normPlain(content, maxText, true), ""
 	}
-	clean := p.Sanitize(normCutBytes(content, normSanitizeMaxIn))
-	out, image := normFinish(clean, base, maxOut)
+	out, text, image, ok := normRender(&normScanner{s: content}, len(content), base, true, maxOut, maxText)
+	if !ok {
+		clean := p.Sanitize(normCutBytes(content, normSanitizeMaxIn))
+		out, text, image, _ = normRender(newNormHTMLTokens(clean), len(clean), base, false, maxOut, maxText)
+	}
 	if strings.TrimSpace(out) == "" {
-		return "", image
+		return "", text, image
 	}
-	return out, image
+	return out, text, image
 }
 
-// normFinish rewrites bluemonday's output: URLs made absolute against base,
-// rel="noopener noreferrer nofollow" on every link, images kept only with an
-// absolute http(s) src, stray end tags dropped and open elements closed (so
-// one unclosed <a> cannot swallow the rest of a page), and the whole cut at a
-// tag boundary to at most maxOut bytes. It returns the HTML and the first
-// image's URL.
-func normFinish(s string, base *url.URL, maxOut int) (string, string) {
-	var b strings.Builder
-	b.Grow(min(len(s)+len(s)/8, maxOut))
+// normRender writes an HTML fragment out again, token by token: every tag
+// serialized the same way (so sanitizing twice changes nothing), URLs made
+// absolute against base, rel="noopener noreferrer nofollow" on every link,
+// images kept only with an absolute http(s) src, stray end tags dropped and
+// open elements closed (one unclosed <a> cannot swallow the rest of a page),
+// and the whole cut at a token boundary to at most maxOut bytes. It collects
+// the plain text and the first image on the way.
+//
+// In strict mode the input is raw feed content, and ok is false as soon as
+// it holds anything outside normStrictAllowed: the caller then sanitizes with
+// bluemonday and calls again, not strict, on bluemonday's output.
+func normRender(z normTokens, size int, base *url.URL, strict bool, maxOut, maxText int) (out, text, image string, ok bool) {
 	var (
+		b        strings.Builder
+		w        = normTextWriter{max: maxText, lines: true}
 		stack    []atom.Atom
 		stackLen int // bytes of the end tags that would close stack
-		image    string
 		attrs    []xhtml.Attribute
+		tag      strings.Builder
 	)
-	z := xhtml.NewTokenizer(strings.NewReader(s))
+	b.Grow(min(size+size/8, maxOut))
+	w.b.Grow(min(size, maxText))
 loop:
 	for {
 		tt := z.Next()
 		switch tt {
 		case xhtml.ErrorToken:
+			if z.Err() != io.EOF {
+				return "", "", "", false
+			}
 			break loop
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			raw := z.Raw()
-			name, hasAttr := z.TagName()
-			a := atom.Lookup(name)
-			out := ""
-			if hasAttr && normHasURLAttr(a) {
-				attrs = attrs[:0]
-				for {
-					k, v, more := z.TagAttr()
-					attrs = append(attrs, xhtml.Attribute{Key: string(k), Val: string(v)})
-					if !more {
-						break
-					}
-				}
-				var keep bool
-				out, keep = normRewriteTag(a, string(name), attrs, base, tt == xhtml.SelfClosingTagToken)
-				if !keep {
-					continue
-				}
-				if a == atom.Img && image == "" {
-					image = normImageCandidate(attrs, base)
-				}
-			} else if a == atom.Img || a == atom.A {
-				continue // no src, no href
+			name := z.Name()
+			a := atom.Lookup([]byte(name))
+			if strict && !normStrictAllowed(a) {
+				return "", "", "", false
 			}
-			void := tt == xhtml.SelfClosingTagToken || normIsVoid(a)
+			if a == 0 {
+				continue // no element bluemonday keeps is unknown to atom
+			}
+			attrs = z.Attrs(attrs[:0])
+			if strict && !normStrictAttrsOK(a, attrs) {
+				return "", "", "", false
+			}
+			tag.Reset()
+			if !normWriteTag(&tag, a, attrs, base) {
+				continue
+			}
+			void := normIsVoid(a)
 			add := 0
 			if !void {
-				add = len(name) + 3
+				add = len(a.String()) + 3
 			}
-			size := len(raw)
-			if out != "" {
-				size = len(out)
-			}
-			if b.Len()+size+stackLen+add > maxOut {
+			if b.Len()+tag.Len()+stackLen+add > maxOut {
 				break loop
 			}
-			if out != "" {
-				b.WriteString(out)
-			} else {
-				b.Write(raw)
-			}
-			if !void {
+			b.WriteString(tag.String())
+			switch {
+			case void:
+			case tt == xhtml.SelfClosingTagToken:
+				// "<p/>" opens a p in HTML; closing it at once keeps
+				// the author's intent and the output balanced.
+				normWriteEnd(&b, a)
+			default:
 				stack = append(stack, a)
 				stackLen += add
 			}
+			if a == atom.Img && image == "" {
+				image = normImageCandidate(attrs, base)
+			}
+			switch {
+			case a == atom.Td || a == atom.Th || a == atom.Img:
+				w.brk(' ')
+			case normIsBlock(a):
+				w.brk('\n')
+			}
 		case xhtml.EndTagToken:
-			name, _ := z.TagName()
-			a := atom.Lookup(name)
+			a := atom.Lookup([]byte(z.Name()))
 			at := -1
 			for i := len(stack) - 1; i >= 0 && i >= len(stack)-normEndTagSearch; i-- {
-				if stack[i] == a {
+				if stack[i] == a && a != 0 {
 					at = i
 					break
 				}
@@ -152,62 +171,331 @@ loop:
 				stackLen -= len(stack[i].String()) + 3
 			}
 			stack = stack[:at]
+			if normIsBlock(a) {
+				w.brk('\n')
+			}
 		case xhtml.TextToken:
-			raw := z.Raw()
-			if b.Len()+len(raw)+stackLen > maxOut {
-				// Keep what fits of the text, cut at a rune boundary and
-				// never inside an entity.
-				room := maxOut - b.Len() - stackLen
-				if room > 0 {
-					b.WriteString(normCutText(string(raw), room))
+			t := z.Text()
+			esc := html.EscapeString(t)
+			if b.Len()+len(esc)+stackLen > maxOut {
+				// Keep what fits, cut at a rune boundary and never inside
+				// an entity.
+				if room := maxOut - b.Len() - stackLen; room > 0 {
+					b.WriteString(normCutText(esc, room))
 				}
+				w.text(t)
 				break loop
 			}
-			b.Write(raw)
+			b.WriteString(esc)
+			w.text(t)
 		default:
-			// Comments and doctypes: bluemonday drops them; anything left
-			// is not worth keeping.
+			// Comments and doctypes: bluemonday drops them, and a strict
+			// pass leaves them to it.
+			if strict {
+				return "", "", "", false
+			}
 		}
 	}
 	for i := len(stack) - 1; i >= 0; i-- {
 		normWriteEnd(&b, stack[i])
 	}
-	return b.String(), image
+	return b.String(), w.b.String(), image, true
 }
 
-func normWriteEnd(b *strings.Builder, a atom.Atom) {
-	b.WriteString("</")
-	b.WriteString(a.String())
-	b.WriteByte('>')
+// normTokens is what normRender reads: x/net/html's tokenizer for
+// bluemonday's output, normScanner for the strict pass.
+type normTokens interface {
+	// Next returns the next token; ErrorToken at the end (Err is io.EOF) or
+	// on input the tokens cannot represent (any other Err).
+	Next() xhtml.TokenType
+	Err() error
+	Name() string                                  // lower-case tag name
+	Attrs(dst []xhtml.Attribute) []xhtml.Attribute // the tag's attributes, appended to dst
+	Text() string                                  // the text, entities decoded
 }
 
-// normCutText cuts escaped HTML text to at most n bytes without splitting a
-// rune or an entity.
-func normCutText(s string, n int) string {
-	s = normCutBytes(s, n)
-	if i := strings.LastIndexByte(s, '&'); i >= 0 && strings.IndexByte(s[i:], ';') < 0 {
-		s = s[:i]
+// normHTMLTokens adapts x/net/html's tokenizer.
+type normHTMLTokens struct {
+	z       *xhtml.Tokenizer
+	hasAttr bool
+}
+
+func newNormHTMLTokens(s string) *normHTMLTokens {
+	return &normHTMLTokens{z: xhtml.NewTokenizer(strings.NewReader(s))}
+}
+
+func (t *normHTMLTokens) Next() xhtml.TokenType { return t.z.Next() }
+func (t *normHTMLTokens) Err() error            { return t.z.Err() }
+func (t *normHTMLTokens) Text() string          { return string(t.z.Text()) }
+
+func (t *normHTMLTokens) Name() string {
+	name, hasAttr := t.z.TagName()
+	t.hasAttr = hasAttr
+	return string(name)
+}
+
+func (t *normHTMLTokens) Attrs(dst []xhtml.Attribute) []xhtml.Attribute {
+	for t.hasAttr {
+		var k, v []byte
+		k, v, t.hasAttr = t.z.TagAttr()
+		dst = append(dst, xhtml.Attribute{Key: string(k), Val: string(v)})
 	}
-	return s
+	return dst
 }
 
-// normHasURLAttr reports whether bluemonday's policy lets element a carry a
-// URL attribute (href, src or cite).
-func normHasURLAttr(a atom.Atom) bool {
+// errNormScan: the strict scanner met markup it leaves to bluemonday.
+var errNormScan = errors.New("markup beyond the strict scanner")
+
+// normScanner tokenizes the plain markup most feed content is made of
+// (text, start and end tags with simple attributes), far cheaper than
+// x/net/html's tokenizer, which allocates a 4 KB buffer per fragment. On
+// anything else (comments, declarations, a '<' that starts no tag, NUL, an
+// attribute value with an entity that could read differently in an
+// attribute) it stops with errNormScan and the caller takes the full path.
+// Where it produces tokens, they are the ones x/net/html would; FuzzSanitize
+// checks that.
+type normScanner struct {
+	s     string
+	i     int
+	err   error
+	name  string
+	text  string
+	attrs []xhtml.Attribute
+}
+
+func (t *normScanner) Err() error                                    { return t.err }
+func (t *normScanner) Name() string                                  { return t.name }
+func (t *normScanner) Text() string                                  { return t.text }
+func (t *normScanner) Attrs(dst []xhtml.Attribute) []xhtml.Attribute { return append(dst, t.attrs...) }
+
+func (t *normScanner) fail() xhtml.TokenType {
+	t.err = errNormScan
+	return xhtml.ErrorToken
+}
+
+func (t *normScanner) Next() xhtml.TokenType {
+	s := t.s
+	if t.err != nil {
+		return xhtml.ErrorToken
+	}
+	if t.i >= len(s) {
+		t.err = io.EOF
+		return xhtml.ErrorToken
+	}
+	if s[t.i] != '<' {
+		j := strings.IndexByte(s[t.i:], '<')
+		if j < 0 {
+			j = len(s) - t.i
+		}
+		raw := s[t.i : t.i+j]
+		t.i += j
+		if strings.IndexByte(raw, 0) >= 0 {
+			return t.fail()
+		}
+		if strings.IndexByte(raw, '\r') >= 0 {
+			raw = strings.ReplaceAll(strings.ReplaceAll(raw, "\r\n", "\n"), "\r", "\n")
+		}
+		if strings.IndexByte(raw, '&') >= 0 {
+			raw = html.UnescapeString(raw)
+		}
+		t.text = raw
+		return xhtml.TextToken
+	}
+	i := t.i + 1
+	end := false
+	if i < len(s) && s[i] == '/' {
+		end = true
+		i++
+	}
+	n := normNameLen(s[i:])
+	if n == 0 {
+		return t.fail()
+	}
+	t.name = strings.ToLower(s[i : i+n])
+	i += n
+	t.attrs = t.attrs[:0]
+	for {
+		for i < len(s) && normIsHTMLSpace(s[i]) {
+			i++
+		}
+		if i >= len(s) {
+			return t.fail()
+		}
+		switch {
+		case s[i] == '>':
+			t.i = i + 1
+			if end {
+				return xhtml.EndTagToken
+			}
+			return xhtml.StartTagToken
+		case s[i] == '/' && i+1 < len(s) && s[i+1] == '>' && !end:
+			t.i = i + 2
+			return xhtml.SelfClosingTagToken
+		case end:
+			return t.fail() // end tags carry no attributes
+		}
+		// Attribute: a name, then maybe = and a value.
+		n := normNameLen(s[i:])
+		if n == 0 {
+			return t.fail()
+		}
+		key := strings.ToLower(s[i : i+n])
+		i += n
+		if i >= len(s) || (!normIsHTMLSpace(s[i]) && s[i] != '=' && s[i] != '>' && s[i] != '/') {
+			return t.fail()
+		}
+		for i < len(s) && normIsHTMLSpace(s[i]) {
+			i++
+		}
+		val := ""
+		if i < len(s) && s[i] == '=' {
+			i++
+			for i < len(s) && normIsHTMLSpace(s[i]) {
+				i++
+			}
+			if i >= len(s) {
+				return t.fail()
+			}
+			if q := s[i]; q == '"' || q == '\'' {
+				j := strings.IndexByte(s[i+1:], q)
+				if j < 0 {
+					return t.fail()
+				}
+				val = s[i+1 : i+1+j]
+				i += j + 2
+			} else {
+				j := i
+				for j < len(s) && !normIsHTMLSpace(s[j]) && !strings.ContainsRune(">\"'=<`", rune(s[j])) {
+					j++
+				}
+				if j == i {
+					return t.fail()
+				}
+				val = s[i:j]
+				i = j
+			}
+			if strings.ContainsAny(val, "\x00\r\n") || !normAttrEntitiesPlain(val) {
+				return t.fail()
+			}
+			if strings.IndexByte(val, '&') >= 0 {
+				val = html.UnescapeString(val)
+			}
+		}
+		// As x/net/html does (and browsers), the first of repeated
+		// attributes wins.
+		dup := false
+		for _, a := range t.attrs {
+			if a.Key == key {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			t.attrs = append(t.attrs, xhtml.Attribute{Key: key, Val: val})
+		}
+	}
+}
+
+// normNameLen returns the length of the tag or attribute name at the start
+// of s: a letter, then letters, digits and hyphens; 0 when there is none.
+func normNameLen(s string) int {
+	n := 0
+	for n < len(s) {
+		c := s[n]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case n > 0 && (c >= '0' && c <= '9' || c == '-'):
+		default:
+			return n
+		}
+		n++
+	}
+	return n
+}
+
+func normIsHTMLSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// normAttrEntitiesPlain reports whether every '&' in an attribute value
+// starts a reference closed by ';' ("&amp;", "&#38;"): those decode the
+// same in attributes and in text, which html.UnescapeString implements.
+// Others ("?a=1&copy=2") follow attribute-only rules the scanner leaves to
+// x/net/html.
+func normAttrEntitiesPlain(v string) bool {
+	for {
+		i := strings.IndexByte(v, '&')
+		if i < 0 {
+			return true
+		}
+		v = v[i+1:]
+		j := 0
+		for j < len(v) && j < 32 && (v[j] == '#' || v[j] >= '0' && v[j] <= '9' || v[j] >= 'a' && v[j] <= 'z' || v[j] >= 'A' && v[j] <= 'Z') {
+			j++
+		}
+		if j == 0 || j >= len(v) || v[j] != ';' {
+			return false
+		}
+	}
+}
+
+// normStrictAllowed lists the elements the strict pass handles alone: a
+// subset of what bluemonday's UGC policy keeps, none of which can run code or
+// load anything but an image.
+func normStrictAllowed(a atom.Atom) bool {
 	switch a {
-	case atom.A, atom.Area, atom.Img, atom.Blockquote, atom.Q, atom.Del, atom.Ins:
+	case atom.P, atom.Br, atom.Hr, atom.Div, atom.Span, atom.B, atom.I, atom.U, atom.S,
+		atom.Strike, atom.Small, atom.Strong, atom.Em, atom.Code, atom.Pre, atom.Blockquote,
+		atom.Sub, atom.Sup, atom.Mark, atom.Cite, atom.Abbr, atom.Figure, atom.Figcaption,
+		atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Ul, atom.Ol, atom.Li,
+		atom.Dl, atom.Dt, atom.Dd, atom.Table, atom.Thead, atom.Tbody, atom.Tfoot, atom.Tr,
+		atom.Td, atom.Th, atom.Caption, atom.A, atom.Img:
 		return true
 	}
 	return false
 }
 
-// normRewriteTag writes a start tag with its URLs made absolute and rel set
-// on links. keep is false when the element must go (an image without a
-// usable src).
-func normRewriteTag(a atom.Atom, name string, attrs []xhtml.Attribute, base *url.URL, selfClosing bool) (string, bool) {
-	var b strings.Builder
+// normStrictAttrsOK reports whether every attribute is one the strict pass
+// handles: href, title and rel on links (rel is replaced), src, alt, title
+// and numeric sizes on images, nothing elsewhere.
+func normStrictAttrsOK(a atom.Atom, attrs []xhtml.Attribute) bool {
+	for _, at := range attrs {
+		switch {
+		case a == atom.A && (at.Key == "href" || at.Key == "title" || at.Key == "rel"):
+		case a == atom.Img && (at.Key == "src" || at.Key == "alt" || at.Key == "title"):
+		case a == atom.Img && (at.Key == "width" || at.Key == "height"):
+			if !normIsSize(at.Val) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// normIsSize matches what bluemonday allows in width and height: digits,
+// then an optional percent sign.
+func normIsSize(v string) bool {
+	v = strings.TrimSuffix(v, "%")
+	if v == "" || len(v) > 6 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// normWriteTag writes a start tag with its URLs made absolute and rel set on
+// links. It returns false when the element must go: a link without a usable
+// href or an image without a usable src, as bluemonday drops them (were this
+// pass to keep one, sanitizing twice would not give the same).
+func normWriteTag(b *strings.Builder, a atom.Atom, attrs []xhtml.Attribute, base *url.URL) bool {
 	b.WriteByte('<')
-	b.WriteString(name)
+	b.WriteString(a.String())
 	hasHref, hasSrc := false, false
 	for _, at := range attrs {
 		switch at.Key {
@@ -231,20 +519,30 @@ func normRewriteTag(a atom.Atom, name string, attrs []xhtml.Attribute, base *url
 		b.WriteString(html.EscapeString(at.Val))
 		b.WriteByte('"')
 	}
-	// bluemonday drops an <a> without href and an <img> without src; so
-	// must this pass when it removes one, or sanitizing is not idempotent.
 	if (a == atom.Img && !hasSrc) || (a == atom.A && !hasHref) {
-		return "", false
+		return false
 	}
 	if hasHref && (a == atom.A || a == atom.Area) {
 		b.WriteString(` rel="` + normLinkRel + `"`)
 	}
-	if selfClosing {
-		b.WriteString("/>")
-	} else {
-		b.WriteByte('>')
+	b.WriteByte('>')
+	return true
+}
+
+func normWriteEnd(b *strings.Builder, a atom.Atom) {
+	b.WriteString("</")
+	b.WriteString(a.String())
+	b.WriteByte('>')
+}
+
+// normCutText cuts escaped HTML text to at most n bytes without splitting a
+// rune or an entity.
+func normCutText(s string, n int) string {
+	s = normCutBytes(s, n)
+	if i := strings.LastIndexByte(s, '&'); i >= 0 && strings.IndexByte(s[i:], ';') < 0 {
+		s = s[:i]
 	}
-	return b.String(), true
+	return s
 }
 
 // normAbsURL resolves raw against base and returns it when it is an http(s)
@@ -337,7 +635,7 @@ func normPlain(s string, maxBytes int, lines bool) string {
 			}
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken, xhtml.EndTagToken:
 			name, _ := z.TagName()
-			a := atom.Lookup(name)
+			a := atom.Lookup([]byte(name))
 			switch {
 			case a == atom.Script || a == atom.Style || a == atom.Noscript || a == atom.Template:
 				if tt == xhtml.StartTagToken {
@@ -381,9 +679,21 @@ func (w *normTextWriter) brk(sep byte) {
 }
 
 func (w *normTextWriter) text(s string) {
-	for _, r := range s {
-		if w.full {
-			return
+	for i := 0; i < len(s) && !w.full; {
+		c := s[i]
+		if c > ' ' && c < 0x7f {
+			// A run of visible ASCII, the bulk of most text, in one write.
+			j := i + 1
+			for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
+				j++
+			}
+			w.word(s[i:j])
+			i = j
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
 		}
 		switch {
 		case r == '\n' || r == '\r' || r == '\f' || r == '\v':
@@ -399,22 +709,38 @@ func (w *normTextWriter) text(s string) {
 			}
 		case r < 0x20 || (r >= 0x7f && r < 0xa0) || r == '\u200b' || r == '\ufeff':
 			// Control characters and invisible marks carry no text.
+		case r == utf8.RuneError && size == 1:
+			w.word("\uFFFD")
 		default:
-			n := utf8.RuneLen(r)
-			if w.pending != 0 {
-				n++
-			}
-			if w.b.Len()+n > w.max {
-				w.full = true
-				return
-			}
-			if w.pending != 0 {
-				w.b.WriteByte(w.pending)
-				w.pending = 0
-			}
-			w.b.WriteRune(r)
+			w.word(s[i : i+size])
+		}
+		i += size
+	}
+}
+
+// word appends visible text, after the separator owed; what does not fit
+// under max is cut at a rune boundary and ends the writing.
+func (w *normTextWriter) word(s string) {
+	sep := 0
+	if w.pending != 0 {
+		sep = 1
+	}
+	if w.b.Len()+sep+len(s) > w.max {
+		w.full = true
+		room := w.max - w.b.Len() - sep
+		if room <= 0 {
+			return
+		}
+		s = normCutBytes(s, room)
+		if s == "" {
+			return
 		}
 	}
+	if sep == 1 {
+		w.b.WriteByte(w.pending)
+		w.pending = 0
+	}
+	w.b.WriteString(s)
 }
 
 func normIsBlock(a atom.Atom) bool {

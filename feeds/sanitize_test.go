@@ -49,14 +49,14 @@ func TestSanitize(t *testing.T) {
 	p := newNormPolicy()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, img := normSanitize(p, tt.in, base, normMaxContent)
+			got, _, img := normSanitize(p, tt.in, base, normMaxContent, normMaxText)
 			if got != tt.want {
 				t.Errorf("normSanitize(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 			}
 			if img != tt.wantImage {
 				t.Errorf("image %q, want %q", img, tt.wantImage)
 			}
-			if again, _ := normSanitize(p, got, base, normMaxContent); again != got {
+			if again, _, _ := normSanitize(p, got, base, normMaxContent, normMaxText); again != got {
 				t.Errorf("not stable: sanitizing %q again gives %q", got, again)
 			}
 		})
@@ -64,7 +64,7 @@ func TestSanitize(t *testing.T) {
 }
 
 func TestSanitizeWithoutBase(t *testing.T) {
-	got, img := normSanitize(newNormPolicy(), `<a href="/x">x</a><img src="/i.png"><a href="https://a.example/">a</a>`, nil, normMaxContent)
+	got, _, img := normSanitize(newNormPolicy(), `<a href="/x">x</a><img src="/i.png"><a href="https://a.example/">a</a>`, nil, normMaxContent, normMaxText)
 	want := `x<a href="https://a.example/" rel="noopener noreferrer nofollow">a</a>`
 	if got != want || img != "" {
 		t.Errorf("got %q (image %q), want %q: relative URLs cannot be resolved, so they go", got, img, want)
@@ -75,7 +75,7 @@ func TestSanitizeCap(t *testing.T) {
 	p := newNormPolicy()
 	in := strings.Repeat(`<div><p>Some <b>bold</b> text &amp; more é</p>`, 500) // never closed
 	for _, limit := range []int{10, 100, 1001, 4096} {
-		got, _ := normSanitize(p, in, nil, limit)
+		got, _, _ := normSanitize(p, in, nil, limit, normMaxText)
 		if len(got) > limit {
 			t.Errorf("cap %d: %d bytes", limit, len(got))
 		}
@@ -90,7 +90,7 @@ func TestSanitizeCap(t *testing.T) {
 		}
 	}
 	plain := strings.Repeat("é", 100)
-	if got, _ := normSanitize(p, plain, nil, 51); got != strings.Repeat("é", 25) {
+	if got, _, _ := normSanitize(p, plain, nil, 51, normMaxText); got != strings.Repeat("é", 25) {
 		t.Errorf("plain text cut to %q", got)
 	}
 }
@@ -133,6 +133,47 @@ func TestPlainCap(t *testing.T) {
 		}
 		if strings.HasSuffix(got, " ") {
 			t.Errorf("cap %d: trailing space", limit)
+		}
+	}
+}
+
+// TestScannerMatchesTokenizer: on markup the cheap scanner accepts, it must
+// read what x/net/html reads; on the rest it must give up, never guess.
+func TestScannerMatchesTokenizer(t *testing.T) {
+	base := mustURL(t, "https://example.com/a/")
+	tests := []struct {
+		in       string
+		scanning bool // the scanner handles it alone
+	}{
+		{`<p>Score: 949<br/>Comments: 465<br/>By: x<br/>Discussion: <a href="https://news.example.com/item?id=1">link</a></p>`, true},
+		{`<P>Upper <A HREF="/u" TITLE=t>case</A></P>`, true},
+		{`text &amp; &lt;tag&gt; &copy 2026 &notanentity; &#169; &#x2014;`, true},
+		{`<a href='/x?a=1&amp;b=2'>q</a>`, true},
+		{`<img src=i.png width=10 height="20%" alt="A &quot;B&quot;"/><br />`, true},
+		{"line\r\nbreaks\rhere", true},
+		{`<ul><li>one<li>two</ul></p></b>`, true},
+		{`<a href="/x?a=1&copy=2">legacy entity in an attribute</a>`, false},
+		{`<p class="lead">class</p>`, false},
+		{`<!-- comment --><p>x</p>`, false},
+		{`a < b`, false},
+		{`<script>alert(1)</script>`, false},
+		{`<p onclick="x()">x</p>`, false},
+		{"nul\x00byte", false},
+		{`<img src="x" width="ten">`, false},
+		{`<a href="unterminated>x</a>`, false},
+	}
+	for _, tt := range tests {
+		o1, t1, i1, ok := normRender(&normScanner{s: tt.in}, len(tt.in), base, true, 4096, 4096)
+		if ok != tt.scanning {
+			t.Errorf("%q: scanner handles it: %v, want %v", tt.in, ok, tt.scanning)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		o2, t2, i2, ok2 := normRender(newNormHTMLTokens(tt.in), len(tt.in), base, true, 4096, 4096)
+		if !ok2 || o1 != o2 || t1 != t2 || i1 != i2 {
+			t.Errorf("%q:\n scanner %q %q %q\n x/net   %q %q %q", tt.in, o1, t1, i1, o2, t2, i2)
 		}
 	}
 }
