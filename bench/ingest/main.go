@@ -43,6 +43,7 @@ type options struct {
 	hosts      int
 	workers    int
 	cpuProfile string
+	profRound  string
 	keep       bool
 	hostile    string
 
@@ -62,7 +63,8 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the choice of items per feed")
 	flag.IntVar(&o.hosts, "hosts", 16, "loopback hosts the feeds spread across (127.0.0.1 ...)")
 	flag.IntVar(&o.workers, "workers", 8, "poller workers")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first ingest round to this file")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first run's -profileround to this file")
+	flag.StringVar(&o.profRound, "profileround", "ingest", "the round -cpuprofile profiles: floor, ingest or recheck")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder (feeds, databases)")
 	flag.StringVar(&o.hostile, "hostile", "", "instead: poll the files of this folder (gen_hostile_feeds.py output) and report peak memory")
 	flag.StringVar(&o.serve, "serve", "", "internal: serve this folder's files")
@@ -259,24 +261,26 @@ func runBench(ctx context.Context, o options, w io.Writer) error {
 	var runs []runFigures
 	for run := 1; run <= o.runs; run++ {
 		var f runFigures
-		if f.floor, err = b.child(ctx, "floor", urlsFile, "", ""); err != nil {
+		profile := func(round string) string {
+			if run == 1 && round == o.profRound {
+				return o.cpuProfile
+			}
+			return ""
+		}
+		if f.floor, err = b.child(ctx, "floor", urlsFile, "", profile("floor")); err != nil {
 			return err
 		}
 		db := filepath.Join(b.tmp, fmt.Sprintf("run%d.db", run))
 		if _, err = b.child(ctx, "setup", urlsFile, db, ""); err != nil {
 			return err
 		}
-		profile := ""
-		if run == 1 {
-			profile = o.cpuProfile
-		}
-		if f.ingest, err = b.child(ctx, "ingest", "", db, profile); err != nil {
+		if f.ingest, err = b.child(ctx, "ingest", "", db, profile("ingest")); err != nil {
 			return err
 		}
 		if f.acct, err = verifyDB(ctx, db, want); err != nil {
 			return err
 		}
-		if f.recheck, err = b.child(ctx, "recheck", "", db, ""); err != nil {
+		if f.recheck, err = b.child(ctx, "recheck", "", db, profile("recheck")); err != nil {
 			return err
 		}
 		runs = append(runs, f)
