@@ -120,6 +120,11 @@ func FuzzSanitize(f *testing.F) {
 				t.Fatalf("scanner and x/net/html disagree on %q:\n scanner %q %q %q\n x/net   %q %q %q (ok %v)", in, o1, t1, i1, o2, t2, i2, ok2)
 			}
 		}
+		if p1, ok := normPlainTokens(&normScanner{s: in}, len(in), 2048, true, true); ok {
+			if p2, _ := normPlainTokens(newNormHTMLTokens(in), len(in), 2048, true, false); p1 != p2 {
+				t.Fatalf("plain text of %q: scanner %q, x/net %q", in, p1, p2)
+			}
+		}
 		if again, _, _ := normSanitize(p, out, base, 4096, 2048); again != out {
 			t.Fatalf("not stable:\n in    %q\n once  %q\n twice %q", in, out, again)
 		}

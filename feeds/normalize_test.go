@@ -242,6 +242,29 @@ func TestNormalizeFeedWithoutSiteLink(t *testing.T) {
 	}
 }
 
+// TestNormalizeXMLBase: gofeed resolves xml:base in links and content;
+// the title, HTML in an HTML title, is text once decoded.
+func TestNormalizeXMLBase(t *testing.T) {
+	pf, err := Parse(context.Background(), readFixture(t, "atom.xml"), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts, errs := NewNormalizer().Feed(pf, "https://feeds.example/atom.xml", testCollected)
+	if len(arts) != 1 || len(errs) != 0 {
+		t.Fatalf("%d articles, errs %v", len(arts), errs)
+	}
+	a := arts[0]
+	if a.URL != "https://blog.example.net/posts/first-post" {
+		t.Errorf("URL %q", a.URL)
+	}
+	if a.Title != "A <b>bold</b> claim" {
+		t.Errorf("title %q", a.Title)
+	}
+	if want := `<p>See <a href="https://blog.example.net/about" rel="noopener noreferrer nofollow">about</a></p>`; a.ContentHTML != want {
+		t.Errorf("content %q, want %q", a.ContentHTML, want)
+	}
+}
+
 func TestNormalizeSummaryAndCaps(t *testing.T) {
 	n := NewNormalizer()
 	words := strings.Repeat("lorem ipsum dolor ", 400) // 7,200 characters

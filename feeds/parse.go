@@ -102,13 +102,13 @@ func Parse(ctx context.Context, body []byte, contentType string, maxItems int) (
 	if format == parseFormatJSON {
 		doc, dropped = parseCutJSON(doc, maxItems)
 	} else {
-		doc, dropped = parseCutXML(doc, maxItems)
+		doc, dropped = parseCutXML(ctx, doc, maxItems)
 	}
 
 	pf := &ParsedFeed{Encoding: enc}
 	err = parseWith(ctx, format, doc, pf)
 	if err != nil && format != parseFormatJSON && ctx.Err() == nil {
-		if fixed := parseRepairXML(doc); fixed != nil {
+		if fixed := parseRepairXML(ctx, doc); fixed != nil {
 			rf := &ParsedFeed{Encoding: enc, Repaired: true}
 			// A repair that saves no item saves nothing worth a success.
 			if parseWith(ctx, format, fixed, rf) == nil && len(rf.Feed.Items) > 0 {
@@ -174,12 +174,12 @@ func parseWith(ctx context.Context, format parseFormat, doc []byte, pf *ParsedFe
 // the tokenizer needs to run at all; it runs only as far as the cut. The
 // removed items are counted by their bytes too, so the count can be off when
 // CDATA holds item tags.
-func parseCutXML(doc []byte, maxItems int) ([]byte, int) {
+func parseCutXML(ctx context.Context, doc []byte, maxItems int) ([]byte, int) {
 	if parseCountItemTags(doc) <= maxItems {
 		return doc, 0
 	}
 	var stack []string
-	d := xml.NewDecoder(bytes.NewReader(doc))
+	d := xml.NewDecoder(&parseCtxReader{ctx: ctx, r: bytes.NewReader(doc)})
 	d.Strict = false
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	seen := 0
@@ -276,13 +276,13 @@ func parseCutJSON(doc []byte, maxItems int) ([]byte, int) {
 // closed, or nil when there is nothing to repair. The cut falls before the
 // item or entry that was being read, so a half item is never kept: stored, it
 // would later be updated by its complete version only if its id survived.
-func parseRepairXML(doc []byte) []byte {
+func parseRepairXML(ctx context.Context, doc []byte) []byte {
 	type open struct {
 		name  string // as written, prefix included
 		start int64
 	}
 	var stack []open
-	d := xml.NewDecoder(bytes.NewReader(doc))
+	d := xml.NewDecoder(&parseCtxReader{ctx: ctx, r: bytes.NewReader(doc)})
 	d.Strict = false
 	// The body is UTF-8 by now; a later declaration must not switch it.
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
@@ -291,8 +291,8 @@ func parseRepairXML(doc []byte) []byte {
 		off := d.InputOffset()
 		tok, err := d.RawToken()
 		if err != nil {
-			if errors.Is(err, io.EOF) && len(stack) == 0 {
-				return nil // complete: the failure was something else
+			if (errors.Is(err, io.EOF) && len(stack) == 0) || ctx.Err() != nil {
+				return nil // complete (the failure was something else), or out of time
 			}
 			break
 		}

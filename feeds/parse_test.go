@@ -49,6 +49,7 @@ func TestParseFixtures(t *testing.T) {
 		{"undeclared-cp1252.xml", "", "windows-1252", "Résumé – fin", 1},
 		{"root-after-comments.xml", "", "utf-8", "Late root", 1},
 		{"billion-laughs.xml", "", "utf-8", "&lol9;", 1},
+		{"xxe.xml", "", "utf-8", "&xxe;", 1}, // nothing fetched, nothing read
 		{"truncated.xml", "", "utf-8", "Item 0", 3},
 		{"feed.json", "application/feed+json", "utf-8", "First &amp; foremost", 2},
 		{"atom.xml", "", "utf-8", "A &lt;b&gt;bold&lt;/b&gt; claim", 1},

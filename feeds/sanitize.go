@@ -620,22 +620,34 @@ func normPlain(s string, maxBytes int, lines bool) string {
 		w.text(s)
 		return w.b.String()
 	}
+	if out, ok := normPlainTokens(&normScanner{s: s}, len(s), maxBytes, lines, true); ok {
+		return out
+	}
+	out, _ := normPlainTokens(newNormHTMLTokens(s), len(s), maxBytes, lines, false)
+	return out
+}
+
+// normPlainTokens is normPlain over tokens. With scanner set, ok is false
+// when the scanner gives up or meets an element whose content HTML reads as
+// raw text (script, title, ...), which only x/net/html reads right.
+func normPlainTokens(z normTokens, size, maxBytes int, lines, scanner bool) (string, bool) {
 	w := normTextWriter{max: maxBytes, lines: lines}
-	w.b.Grow(min(len(s), maxBytes))
-	z := xhtml.NewTokenizer(strings.NewReader(s))
+	w.b.Grow(min(size, maxBytes))
 	skip := atom.Atom(0)
 	for !w.full {
 		tt := z.Next()
 		switch tt {
 		case xhtml.ErrorToken:
-			return w.b.String()
+			return w.b.String(), z.Err() == io.EOF
 		case xhtml.TextToken:
 			if skip == 0 {
-				w.text(string(z.Text()))
+				w.text(z.Text())
 			}
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken, xhtml.EndTagToken:
-			name, _ := z.TagName()
-			a := atom.Lookup([]byte(name))
+			a := atom.Lookup([]byte(z.Name()))
+			if scanner && normIsRawText(a) {
+				return "", false
+			}
 			switch {
 			case a == atom.Script || a == atom.Style || a == atom.Noscript || a == atom.Template:
 				if tt == xhtml.StartTagToken {
@@ -650,7 +662,18 @@ func normPlain(s string, maxBytes int, lines bool) string {
 			}
 		}
 	}
-	return w.b.String()
+	return w.b.String(), true
+}
+
+// normIsRawText reports the elements whose content HTML tokenizes as text
+// (raw text and RCDATA), or that may switch the tokenizer's mode.
+func normIsRawText(a atom.Atom) bool {
+	switch a {
+	case atom.Script, atom.Style, atom.Textarea, atom.Title, atom.Xmp, atom.Iframe,
+		atom.Noembed, atom.Noframes, atom.Noscript, atom.Plaintext, atom.Template, atom.Svg, atom.Math:
+		return true
+	}
+	return false
 }
 
 // normTextWriter collapses whitespace as text is appended: a run of spaces
