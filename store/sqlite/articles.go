@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"recap/store"
 )
 
-// pageSize bounds how many articles EachArticle holds in memory at once.
-const pageSize = 500
+// articlePageSize bounds how many articles EachArticle holds in memory at once.
+const articlePageSize = 500
 
 const articleColumns = `a.id, a.url, a.title, a.summary, a.content_html, a.text, a.author, a.categories,
 	a.image_url, a.published, a.updated, a.collected, a.source_id, a.story_id, a.duplicate_of,
@@ -145,12 +144,12 @@ func (s *Store) articlePage(ctx context.Context, after int64) ([]store.ArticleRe
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `SELECT `+articleColumns+`
 		FROM articles a LEFT JOIN sources src ON src.id = a.source_id
-		WHERE a.id > ? ORDER BY a.id LIMIT ?`, after, pageSize)
+		WHERE a.id > ? ORDER BY a.id LIMIT ?`, after, articlePageSize)
 	if err != nil {
 		return nil, fmt.Errorf("articles after %d: %w", after, err)
 	}
 	defer rows.Close()
-	page := make([]store.ArticleRecord, 0, pageSize)
+	page := make([]store.ArticleRecord, 0, articlePageSize)
 	for rows.Next() {
 		rec, err := scanArticle(rows)
 		if err != nil {
@@ -209,38 +208,4 @@ func (s *Store) Fetches(ctx context.Context, sourceID int64, limit int) ([]store
 		return nil, fmt.Errorf("fetches of source %d: %w", sourceID, err)
 	}
 	return out, nil
-}
-
-// Search returns the ids of the articles whose title, summary or text match
-// every word of q, best match first. Words are quoted, so the FTS5 query
-// syntax of user input (quotes, NEAR, column filters) is taken literally.
-func (s *Store) Search(ctx context.Context, q string, limit int) ([]int64, error) {
-	words := strings.Fields(q)
-	if len(words) == 0 {
-		return nil, nil
-	}
-	for i, w := range words {
-		words[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
-	}
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?
-		ORDER BY rank LIMIT ?`, strings.Join(words, " "), limit)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", q, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("search %q: %w", q, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search %q: %w", q, err)
-	}
-	return ids, nil
 }

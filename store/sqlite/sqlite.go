@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -28,6 +30,12 @@ type Store struct {
 	// Statements of the SaveFetch hot path, prepared once on the writer.
 	stmts saveStmts
 
+	log       *slog.Logger
+	backlog   atomic.Int64  // articles stored since the indexer last ran
+	indexWake chan struct{} // wakes the background indexer
+	stopIndex context.CancelFunc
+	indexDone chan struct{}
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -45,7 +53,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	common := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=cache_size(-16000)&_pragma=temp_store(MEMORY)"
 
-	w, err := sql.Open("sqlite", name+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", name+common+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -54,8 +62,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w, now: time.Now}
-	if err := w.PingContext(ctx); err != nil {
+	s := &Store{w: w, now: time.Now, log: slog.Default(), indexWake: make(chan struct{}, 1)}
+	if err := setJournal(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -83,7 +91,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopIndex, s.indexDone = cancel, make(chan struct{})
+	// Articles a previous run stored but did not index get indexed now.
+	s.backlog.Store(1)
+	s.indexWake <- struct{}{}
+	go s.indexLoop(ictx)
 	return s, nil
+}
+
+// setJournal switches the file to WAL mode, which is persistent: the readers
+// find the file in WAL mode. Done here rather than in the DSN so a file
+// system that cannot do WAL fails Open instead of silently keeping a
+// rollback journal (where readers and the writer block each other).
+func setJournal(ctx context.Context, w *sql.DB) error {
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return fmt.Errorf("set WAL mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("set WAL mode: the file stays in %q mode", mode)
+	}
+	return nil
 }
 
 // escapePath makes a file name safe inside an SQLite URI, where '?' starts
@@ -107,6 +136,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // its own, and closes both pools. Calling it again returns the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		// The indexer stops mid-chunk if it must; what it leaves is indexed
+		// at the next Open.
+		if s.stopIndex != nil {
+			s.stopIndex()
+			<-s.indexDone
+		}
 		var errs []error
 		if s.r != nil {
 			errs = append(errs, s.r.Close())

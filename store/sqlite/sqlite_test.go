@@ -216,6 +216,9 @@ func TestFTS(t *testing.T) {
 	a.Text = "Transformers everywhere."
 	saveArticles(t, s, src, a, article("fts", 2))
 	id := ids(t, s)[0]
+	if _, err := s.IndexSearch(context.Background()); err != nil {
+		t.Fatalf("IndexSearch: %v", err)
+	}
 
 	match := func(q string) []int64 {
 		t.Helper()
@@ -262,9 +265,41 @@ func TestFTS(t *testing.T) {
 	if got := match("alpacas"); !slices.Equal(got, []int64{id}) {
 		t.Errorf("MATCH alpacas after the edit = %v, want [%d]", got, id)
 	}
-	var check string
+
+	// New articles wait for the indexer; IndexSearch brings them in.
+	late := article("fts", 3)
+	late.Title = "Late llamas"
+	saveArticles(t, s, src, late)
+	if got := match("late"); got != nil {
+		t.Errorf("MATCH late before indexing = %v, want none yet", got)
+	}
+	if n, err := s.IndexSearch(context.Background()); err != nil || n != 1 {
+		t.Errorf("IndexSearch = %d, %v; want 1", n, err)
+	}
+	lateID := ids(t, s)[2]
+	if got := match("late"); !slices.Equal(got, []int64{lateID}) {
+		t.Errorf("MATCH late after indexing = %v, want [%d]", got, lateID)
+	}
+	if n, err := s.IndexSearch(context.Background()); err != nil || n != 0 {
+		t.Errorf("IndexSearch with nothing new = %d, %v; want 0", n, err)
+	}
+
+	// A deleted article leaves the index; an id SQLite reuses for the next
+	// article (it takes max(id)+1) is indexed at once by the trigger.
+	if _, err := s.w.Exec(`DELETE FROM articles WHERE id = ?`, lateID); err != nil {
+		t.Fatal(err)
+	}
+	if got := match("late"); got != nil {
+		t.Errorf("MATCH late after the delete = %v, want none", got)
+	}
+	reused := article("fts", 4)
+	reused.Title = "Reused ids"
+	saveArticles(t, s, src, reused)
+	if got := match("reused"); !slices.Equal(got, []int64{lateID}) {
+		t.Errorf("MATCH reused = %v, want [%d] without waiting for the indexer", got, lateID)
+	}
 	if _, err := s.w.Exec(`INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
-		t.Errorf("FTS integrity-check: %v %s", err, check)
+		t.Errorf("FTS integrity-check: %v", err)
 	}
 
 	searches := []struct {

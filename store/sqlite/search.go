@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Background indexing: see the note on articles_fts in 0001_init.sql. The
+// indexer runs when searchBacklog new articles wait, and otherwise every
+// searchEvery, so a trickle of news is searchable within seconds.
+const (
+	searchChunk   = 5000 // articles indexed per transaction
+	searchBacklog = 2000
+	searchEvery   = time.Second
+)
+
+// IndexSearch adds the articles stored since the last run to the full-text
+// index and returns how many it added. The store runs it in the background;
+// call it to make Search see every stored article now.
+func (s *Store) IndexSearch(ctx context.Context) (int, error) {
+	total := 0
+	// Each chunk advances indexed_upto, so this ends once it has caught up
+	// with the articles stored meanwhile.
+	for {
+		n, err := s.indexChunk(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+// indexChunk indexes up to searchChunk articles in one transaction, each
+// chunk short enough that SaveFetch calls queue behind it only briefly.
+func (s *Store) indexChunk(ctx context.Context) (int, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("index search: %w", err)
+	}
+	defer tx.Rollback()
+	var (
+		upto  int64
+		end   sql.NullInt64
+		count int
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT indexed_upto FROM search_state WHERE id = 1`).Scan(&upto); err != nil {
+		return 0, fmt.Errorf("index search: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT max(id), count(*) FROM
+		(SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?)`, upto, searchChunk).Scan(&end, &count); err != nil {
+		return 0, fmt.Errorf("index search: %w", err)
+	}
+	if count == 0 {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO articles_fts(rowid, title, summary, text)
+		SELECT id, title, summary, text FROM articles WHERE id > ? AND id <= ?`, upto, end.Int64); err != nil {
+		return 0, fmt.Errorf("index search: articles %d-%d: %w", upto+1, end.Int64, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE search_state SET indexed_upto = ? WHERE id = 1`, end.Int64); err != nil {
+		return 0, fmt.Errorf("index search: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("index search: commit: %w", err)
+	}
+	return count, nil
+}
+
+// noteNew counts articles waiting for the index and wakes the indexer when
+// enough wait.
+func (s *Store) noteNew(n int) {
+	if n > 0 && s.backlog.Add(int64(n)) >= searchBacklog {
+		select {
+		case s.indexWake <- struct{}{}:
+		default: // already woken
+		}
+	}
+}
+
+// indexLoop is the background indexer; it stops when ctx ends (Close).
+func (s *Store) indexLoop(ctx context.Context) {
+	defer close(s.indexDone)
+	tick := time.NewTicker(searchEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if s.backlog.Load() == 0 {
+				continue
+			}
+		case <-s.indexWake:
+		}
+		s.backlog.Store(0)
+		if _, err := s.IndexSearch(ctx); err != nil && ctx.Err() == nil {
+			// Nothing is lost: the next run starts again from indexed_upto.
+			s.log.Error("sqlite: index articles for search", "err", err)
+			s.backlog.Store(1)
+		}
+	}
+}
+
+// Search returns the ids of the indexed articles whose title, summary or
+// text match every word of q, best match first. Words are quoted, so the
+// FTS5 query syntax of user input (quotes, NEAR, column filters) is taken
+// literally.
+func (s *Store) Search(ctx context.Context, q string, limit int) ([]int64, error) {
+	words := strings.Fields(q)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	for i, w := range words {
+		words[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+	}
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?
+		ORDER BY rank LIMIT ?`, strings.Join(words, " "), limit)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", q, err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("search %q: %w", q, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search %q: %w", q, err)
+	}
+	return ids, nil
+}
