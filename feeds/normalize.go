@@ -32,9 +32,9 @@ const (
 	normMaxAhead = 24 * time.Hour
 )
 
-// normMinDate: an item date before it is junk (the epoch, year 1, a
-// 0000-00-00 read leniently); no web feed predates the web.
-var normMinDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+// normMinUnix (1990-01-01): an item date before it is junk (the epoch, year
+// 1, a 0000-00-00 read leniently); no web feed predates the web.
+const normMinUnix = 631152000
 
 // ErrEmptyItem: an item with no title, no usable link and no content, which
 // nothing could show or identify.
@@ -187,7 +187,7 @@ func normFeedBase(feedURL, siteLink string) *url.URL {
 
 // normDate returns t in UTC, or zero when it is missing or junk.
 func normDate(t *time.Time) time.Time {
-	if t == nil || t.IsZero() || t.Before(normMinDate) {
+	if t == nil || t.Unix() < normMinUnix {
 		return time.Time{}
 	}
 	return t.UTC()

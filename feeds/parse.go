@@ -236,7 +236,7 @@ func parseCountItemTags(doc []byte) int {
 		if k := bytes.LastIndexByte(name, ':'); k >= 0 {
 			name = name[k+1:]
 		}
-		if parseIsItemName(string(name)) {
+		if bytes.EqualFold(name, []byte("item")) || bytes.EqualFold(name, []byte("entry")) {
 			n++
 		}
 	}
