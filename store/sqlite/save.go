@@ -17,7 +17,7 @@ import (
 // saveStmts are the statements of SaveFetch, prepared once on the writer's
 // only connection, so each transaction reuses them instead of compiling SQL.
 type saveStmts struct {
-	known, insertArticle, articleByURL, insertSighting,
+	known, knownURLs, insertArticle, articleByURL, insertSighting,
 	updateArticle, updateSighting, touchSightings, insertFetch, updateSource,
 	moveSource *sql.Stmt
 }
@@ -33,6 +33,10 @@ func (st *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
 			FROM json_each(?2) j
 			CROSS JOIN sightings g ON g.source_id = ?1 AND g.item_key = j.value
 			JOIN articles a ON a.id = g.article_id`},
+		// The same for canonical URLs: most items of a busy feed set are
+		// articles another feed brought first.
+		{&st.knownURLs, `SELECT a.url, a.id, coalesce(a.source_id, 0)
+			FROM json_each(?) j CROSS JOIN articles a ON a.url = j.value`},
 		{&st.insertArticle, `INSERT INTO articles
 			(url, title, summary, content_html, text, author, categories, image_url,
 			 published, updated, collected, source_id, content_hash)
@@ -84,7 +88,7 @@ func (st *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (st *saveStmts) close() {
-	for _, s := range []*sql.Stmt{st.known, st.insertArticle, st.articleByURL,
+	for _, s := range []*sql.Stmt{st.known, st.knownURLs, st.insertArticle, st.articleByURL,
 		st.insertSighting, st.updateArticle, st.updateSighting, st.touchSightings, st.insertFetch,
 		st.updateSource, st.moveSource} {
 		if s != nil {
@@ -175,6 +179,16 @@ func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at ti
 	if err != nil {
 		return stats, err
 	}
+	var urls []string
+	for i := range arts {
+		if _, ok := known[keys[i]]; !ok && arts[i].URL != "" {
+			urls = append(urls, arts[i].URL)
+		}
+	}
+	stored, err := s.storedArticles(ctx, tx, urls)
+	if err != nil {
+		return stats, err
+	}
 
 	var (
 		insArticle, byURL, insSighting, updArticle, updSighting *sql.Stmt
@@ -233,31 +247,14 @@ func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at ti
 		if err != nil {
 			return stats, err
 		}
-		// Exec rather than RETURNING: RETURNING builds a temporary table per
-		// row, which cost more than the insert itself.
-		res, err := stmt(&insArticle, s.stmts.insertArticle).ExecContext(ctx,
-			nullString(a.URL), a.Title, a.Summary, a.ContentHTML, a.Text, a.Author, cats, a.ImageURL,
-			published.UnixMilli(), ms(a.Updated), collected.UnixMilli(), srcID, h)
+		id, owner, isNew, err := s.insertArticle(ctx, tx, stmt(&insArticle, s.stmts.insertArticle),
+			&byURL, srcID, key, a, collected, published, cats, h, stored)
 		if err != nil {
-			return stats, fmt.Errorf("insert article %q: %w", key, err)
+			return stats, err
 		}
-		inserted, err := res.RowsAffected()
-		if err != nil {
-			return stats, fmt.Errorf("insert article %q: %w", key, err)
-		}
-		var id, owner int64
-		if inserted == 1 {
-			if id, err = res.LastInsertId(); err != nil {
-				return stats, fmt.Errorf("insert article %q: %w", key, err)
-			}
-			owner = srcID
+		if isNew {
 			stats.New++
 		} else {
-			// The URL is taken: the same article reached us before, from
-			// another source or under another item key.
-			if err := stmt(&byURL, s.stmts.articleByURL).QueryRowContext(ctx, a.URL).Scan(&id, &owner); err != nil {
-				return stats, fmt.Errorf("find article %s: %w", a.URL, err)
-			}
 			stats.Sightings++
 		}
 		if _, err := stmt(&insSighting, s.stmts.insertSighting).ExecContext(ctx,
@@ -277,6 +274,81 @@ func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at ti
 		}
 	}
 	return stats, nil
+}
+
+// articleRef is a stored article as dedupe level 2 finds it by its URL.
+type articleRef struct{ id, owner int64 }
+
+// insertArticle stores a if its URL is new and returns its id; else the id
+// of the article holding the URL. stored, the URLs read before, spares most
+// lookups; the unique URL still decides, so a URL stored meanwhile (another
+// instance, another item of this batch) ends in the same article.
+func (s *Store) insertArticle(ctx context.Context, tx *sql.Tx, ins *sql.Stmt, byURL **sql.Stmt, srcID int64, key string,
+	a *news.Article, collected, published time.Time, cats any, h []byte, stored map[string]articleRef) (id, owner int64, isNew bool, err error) {
+	if ref, ok := stored[a.URL]; ok && a.URL != "" {
+		return ref.id, ref.owner, false, nil
+	}
+	// Exec rather than RETURNING: RETURNING builds a temporary table per
+	// row, which cost more than the insert itself.
+	res, err := ins.ExecContext(ctx,
+		nullString(a.URL), a.Title, a.Summary, a.ContentHTML, a.Text, a.Author, cats, a.ImageURL,
+		published.UnixMilli(), ms(a.Updated), collected.UnixMilli(), srcID, h)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("insert article %q: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("insert article %q: %w", key, err)
+	}
+	if n == 1 {
+		if id, err = res.LastInsertId(); err != nil {
+			return 0, 0, false, fmt.Errorf("insert article %q: %w", key, err)
+		}
+		if a.URL != "" {
+			stored[a.URL] = articleRef{id, srcID}
+		}
+		return id, srcID, true, nil
+	}
+	if *byURL == nil {
+		*byURL = tx.StmtContext(ctx, s.stmts.articleByURL)
+	}
+	if err := (*byURL).QueryRowContext(ctx, a.URL).Scan(&id, &owner); err != nil {
+		return 0, 0, false, fmt.Errorf("find article %s: %w", a.URL, err)
+	}
+	stored[a.URL] = articleRef{id, owner}
+	return id, owner, false, nil
+}
+
+// storedArticles reads the articles already stored under these URLs, in one
+// query.
+func (s *Store) storedArticles(ctx context.Context, tx *sql.Tx, urls []string) (map[string]articleRef, error) {
+	stored := make(map[string]articleRef, len(urls))
+	if len(urls) == 0 {
+		return stored, nil
+	}
+	list, err := json.Marshal(urls)
+	if err != nil {
+		return nil, fmt.Errorf("stored articles: %w", err)
+	}
+	rows, err := tx.StmtContext(ctx, s.stmts.knownURLs).QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("stored articles: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			url string
+			ref articleRef
+		)
+		if err := rows.Scan(&url, &ref.id, &ref.owner); err != nil {
+			return nil, fmt.Errorf("stored articles: %w", err)
+		}
+		stored[url] = ref
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stored articles: %w", err)
+	}
+	return stored, nil
 }
 
 // knownSightings reads what the source already carried of these item keys,
