@@ -162,6 +162,7 @@ func (s *Store) SaveFetch(ctx context.Context, r store.FetchResult) (store.SaveS
 	if err := tx.Commit(); err != nil {
 		return store.SaveStats{}, fmt.Errorf("save fetch of source %d: commit: %w", srcID, err)
 	}
+	s.committed()
 	s.noteNew(stats.New)
 	return stats, nil
 }

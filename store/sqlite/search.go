@@ -66,6 +66,7 @@ func (s *Store) indexChunk(ctx context.Context) (int, error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("index search: commit: %w", err)
 	}
+	s.committed()
 	return count, nil
 }
 
