@@ -193,3 +193,25 @@ func BenchmarkIngest(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkEachArticle walks 10,000 articles with their sightings, as
+// "export articles" does.
+func BenchmarkEachArticle(b *testing.B) {
+	s, srcs := benchStore(b, 200)
+	ctx := context.Background()
+	for i, src := range srcs {
+		if _, err := s.SaveFetch(ctx, fetchOf(src, benchBatch(i, 0))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		n := 0
+		if err := s.EachArticle(ctx, func(store.ArticleRecord) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if n != len(srcs)*benchItems {
+			b.Fatalf("visited %d articles, want %d", n, len(srcs)*benchItems)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(srcs)*benchItems)/b.Elapsed().Seconds(), "articles/s")
+}

@@ -399,7 +399,8 @@ func testNewItemsRoundTrip(t *testing.T, s store.Store) {
 		got := rec.Article
 		if got.ID <= 0 || got.SourceID != src.ID || got.URL != want.URL || got.Title != want.Title ||
 			got.Summary != want.Summary || got.ContentHTML != want.ContentHTML || got.Text != want.Text ||
-			got.Author != want.Author || got.ImageURL != want.ImageURL || !slices.Equal(got.Categories, want.Categories) {
+			got.Author != want.Author || got.ImageURL != want.ImageURL || !slices.Equal(got.Categories, want.Categories) ||
+			got.ItemKey != want.ItemKey || got.GUID != want.GUID || got.Link != want.Link {
 			t.Errorf("article %d = %+v\nwant fields of %+v", i, got, want)
 		}
 		if got.StoryID != 0 || got.DuplicateOf != 0 {
