@@ -28,6 +28,20 @@ func (a *app) newPoller(s store.Store) *feeds.Poller {
 	})
 }
 
+// openSeeded opens the store and, when it has no sources yet, adds the
+// bundled default list.
+func (a *app) openSeeded(ctx context.Context) (store.Store, error) {
+	s, err := a.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.seedDefaults(ctx, s); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 // seedDefaults adds the bundled sources when the store has none yet.
 func (a *app) seedDefaults(ctx context.Context, s store.Store) error {
 	srcs, err := s.Sources(ctx)
@@ -62,14 +76,11 @@ func (a *app) poll(ctx context.Context, args []string) error {
 	if !*once {
 		return a.serve(ctx, nil)
 	}
-	s, err := a.openStore(ctx)
+	s, err := a.openSeeded(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := a.seedDefaults(ctx, s); err != nil {
-		return err
-	}
 	all, err := s.Sources(ctx)
 	if err != nil {
 		return fmt.Errorf("list sources: %w", err)
@@ -160,14 +171,11 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if err := a.parseCommand(fs, args); err != nil {
 		return err
 	}
-	s, err := a.openStore(ctx)
+	s, err := a.openSeeded(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := a.seedDefaults(ctx, s); err != nil {
-		return err
-	}
 	a.log.Info("polling sources on schedule; Ctrl-C to stop", "db", a.cfg.DB, "workers", a.cfg.Workers)
 	err = a.newPoller(s).Run(ctx, func(r feeds.Result) {
 		if r.Err != nil {

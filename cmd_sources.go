@@ -39,11 +39,18 @@ func (a *app) sources(ctx context.Context, args []string) error {
 }
 
 func (a *app) sourcesList(ctx context.Context, args []string) error {
-	fs := a.flagSet("sources list")
+	return a.withSources(ctx, "sources list", args, func(srcs []store.Source) error {
+		return a.printSources(srcs)
+	})
+}
+
+// withSources runs a command that takes no arguments and reads the sources.
+func (a *app) withSources(ctx context.Context, name string, args []string, fn func([]store.Source) error) error {
+	fs := a.flagSet(name)
 	if err := a.parseCommand(fs, args); err != nil {
 		return err
 	}
-	if err := noArgs("sources list", fs.Args(), a); err != nil {
+	if err := noArgs(name, fs.Args(), a); err != nil {
 		return err
 	}
 	s, err := a.openStore(ctx)
@@ -55,6 +62,10 @@ func (a *app) sourcesList(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("list sources: %w", err)
 	}
+	return fn(srcs)
+}
+
+func (a *app) printSources(srcs []store.Source) error {
 	now := time.Now()
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tFILTER\tARTICLES\tLAST CHECK\tNEXT CHECK\tURL\tLAST ERROR")
@@ -292,21 +303,7 @@ func (a *app) sourcesImport(ctx context.Context, args []string) error {
 }
 
 func (a *app) sourcesExport(ctx context.Context, args []string) error {
-	fs := a.flagSet("sources export")
-	if err := a.parseCommand(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs("sources export", fs.Args(), a); err != nil {
-		return err
-	}
-	s, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	srcs, err := s.Sources(ctx)
-	if err != nil {
-		return fmt.Errorf("list sources: %w", err)
-	}
-	return feeds.WriteOPML(a.stdout, "Recap sources", srcs)
+	return a.withSources(ctx, "sources export", args, func(srcs []store.Source) error {
+		return feeds.WriteOPML(a.stdout, "Recap sources", srcs)
+	})
 }
