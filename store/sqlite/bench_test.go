@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -160,6 +161,11 @@ func BenchmarkSaveFetchNotModified(b *testing.B) {
 // fetches of 50 new items, one per source, into a fresh store, then the
 // search index caught up. One op is the whole round; run with -benchtime 1x.
 func BenchmarkIngest(b *testing.B) {
+	// A round takes seconds: "-bench . -benchtime 1000x", fit for the other
+	// benchmarks, would run a thousand of them.
+	if f := flag.Lookup("test.benchtime"); f != nil && strings.HasSuffix(f.Value.String(), "x") && f.Value.String() != "1x" {
+		b.Skip("one round is the measure: run it alone with -benchtime 1x")
+	}
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
