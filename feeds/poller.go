@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/url"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -38,7 +39,12 @@ type PollerConfig struct {
 	MaxItems   int // per feed, default 1000
 	// ParseTimeout bounds parsing and normalizing one feed (default 20 s).
 	ParseTimeout time.Duration
-	Now          func() time.Time
+	// Parsers is how many feeds are parsed at once (default GOMAXPROCS).
+	// Parsing is CPU work, so more would not be faster, and it is where a
+	// hostile feed costs memory: this bounds the peak, while all Workers
+	// can still wait on the network.
+	Parsers int
+	Now     func() time.Time
 	// Jitter returns a number in [0,1); injected so tests are repeatable.
 	Jitter func() float64
 	// IsAI decides which items of a source with filter "ai" are kept.
@@ -49,6 +55,8 @@ type PollerConfig struct {
 // Poller fetches sources, stores what is new and schedules the next check.
 type Poller struct {
 	cfg PollerConfig
+
+	parsing chan struct{} // a slot per feed being parsed
 
 	mu       sync.Mutex
 	inflight map[int64]bool
@@ -62,6 +70,9 @@ func NewPoller(cfg PollerConfig) *Poller {
 	}
 	if cfg.MaxItems <= 0 {
 		cfg.MaxItems = 1000
+	}
+	if cfg.Parsers <= 0 {
+		cfg.Parsers = runtime.GOMAXPROCS(0)
 	}
 	if cfg.ParseTimeout <= 0 {
 		cfg.ParseTimeout = 20 * time.Second
@@ -81,7 +92,7 @@ func NewPoller(cfg PollerConfig) *Poller {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Poller{cfg: cfg, inflight: map[int64]bool{}}
+	return &Poller{cfg: cfg, inflight: map[int64]bool{}, parsing: make(chan struct{}, cfg.Parsers)}
 }
 
 // Result is what one poll of one source did.
@@ -333,18 +344,20 @@ func (p *Poller) PollSource(ctx context.Context, src store.Source) Result {
 // ingest parses and normalizes a fetched body into fr and returns the
 // interval the feed's own rhythm asks for.
 func (p *Poller) ingest(ctx context.Context, src store.Source, resp *FetchResponse, fr *store.FetchResult, res *Result) (time.Duration, error) {
-	pctx, cancel := context.WithTimeout(ctx, p.cfg.ParseTimeout)
-	defer cancel()
-	pf, err := Parse(pctx, resp.Body, resp.ContentType, p.cfg.MaxItems)
-	if err != nil {
-		return 0, fmt.Errorf("parse %s: %w", src.URL, err)
+	select {
+	case p.parsing <- struct{}{}:
+	case <-ctx.Done():
+		return 0, fmt.Errorf("parse %s: %w", src.URL, ctx.Err())
 	}
 	feedURL := src.URL
 	if resp.FinalURL != "" {
 		feedURL = resp.FinalURL
 	}
-	collected := p.cfg.Now()
-	arts, errs := p.cfg.Normalizer.Feed(pf, feedURL, collected)
+	pf, arts, errs, err := p.parse(ctx, feedURL, resp)
+	<-p.parsing
+	if err != nil {
+		return 0, err
+	}
 	res.Skipped = len(errs)
 	res.Items = len(arts) + len(errs)
 	if src.Filter == store.FilterAI {
@@ -370,6 +383,18 @@ func (p *Poller) ingest(ctx context.Context, src store.Source, resp *FetchRespon
 		interval = max(interval, pf.TTL)
 	}
 	return interval, nil
+}
+
+// parse parses and normalizes a body; the caller holds a parsing slot.
+func (p *Poller) parse(ctx context.Context, feedURL string, resp *FetchResponse) (*ParsedFeed, []news.Article, []error, error) {
+	pctx, cancel := context.WithTimeout(ctx, p.cfg.ParseTimeout)
+	defer cancel()
+	pf, err := Parse(pctx, resp.Body, resp.ContentType, p.cfg.MaxItems)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("parse %s: %w", feedURL, err)
+	}
+	arts, errs := p.cfg.Normalizer.Feed(pf, feedURL, p.cfg.Now())
+	return pf, arts, errs, nil
 }
 
 func siteURL(link, feedURL string) string {
