@@ -360,6 +360,11 @@ func (p *Poller) ingest(ctx context.Context, src store.Source, resp *FetchRespon
 	}
 	res.Skipped = len(errs)
 	res.Items = len(arts) + len(errs)
+	if len(arts) == 0 && len(errs) > 0 {
+		// A feed whose every item is unusable is broken, not quiet: say so
+		// on its health record rather than store nothing silently.
+		return 0, fmt.Errorf("parse %s: all %d items unusable, first: %w", feedURL, len(errs), errs[0])
+	}
 	if src.Filter == store.FilterAI {
 		kept := arts[:0]
 		for _, a := range arts {
