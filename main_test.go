@@ -235,3 +235,38 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+func TestPrivateAddressesAreRefusedUnlessAllowed(t *testing.T) {
+	feeds := newChangingFeeds(t)
+	db := filepath.Join(t.TempDir(), "recap.db")
+	recap(t, db, "sources", "add", feeds.srv.URL+"/c.xml")
+
+	var out, errb bytes.Buffer
+	args := []string{"--db", db, "--log-level", "warn", "poll", "--once"}
+	if err := run(context.Background(), args, func(string) string { return "" }, nil, &out, &errb); err != nil {
+		t.Fatalf("poll: %v %s", err, errb.String())
+	}
+	for _, want := range []string{"error", "refused to connect to 127.0.0.1", "--allow-private-networks"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("poll without the flag: output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if got := exportArticles(t, db); len(got) != 0 {
+		t.Errorf("refused fetch stored %d articles", len(got))
+	}
+
+	// The environment twin allows it.
+	out.Reset()
+	env := func(k string) string {
+		if k == "RECAP_ALLOW_PRIVATE_NETWORKS" {
+			return "true"
+		}
+		return ""
+	}
+	if err := run(context.Background(), args, env, nil, &out, &errb); err != nil {
+		t.Fatalf("poll: %v %s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "1 items, 1 new") {
+		t.Errorf("poll with RECAP_ALLOW_PRIVATE_NETWORKS=true:\n%s", out.String())
+	}
+}
