@@ -282,6 +282,12 @@ func (p *Poller) PollSource(ctx context.Context, src store.Source) Result {
 			res.Err = err
 		}
 	}
+	if res.Err != nil && ctx.Err() != nil {
+		// Shutdown interrupted this poll: that says nothing of the source,
+		// so nothing is recorded; it is still due and runs on next start.
+		res.Err = fmt.Errorf("poll %s: interrupted: %w", src.URL, context.Cause(ctx))
+		return res
+	}
 	if resp != nil && resp.PermanentURL != "" && resp.PermanentURL != src.URL && res.Err == nil {
 		fr.NewURL = resp.PermanentURL
 		res.MovedTo = resp.PermanentURL

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,5 +229,39 @@ func TestRunPollsOnlyDueSourcesUntilCancelled(t *testing.T) {
 	defer mu.Unlock()
 	if hits["/due1"] != 1 || hits["/due2"] != 1 || hits["/later"] != 0 || hits["/disabled"] != 0 {
 		t.Errorf("fetches per path: %v; want due1 and due2 once each, nothing else", hits)
+	}
+}
+
+func TestShutdownDuringAFetchRecordsNothing(t *testing.T) {
+	started := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	s := openTestStore(t)
+	src, err := s.AddSource(context.Background(), store.Source{URL: srv.URL + "/feed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	r := testPoller(s, time.Now).PollSource(ctx, src)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "interrupted") {
+		t.Fatalf("result error %v, want an interruption", r.Err)
+	}
+	after, err := s.Source(context.Background(), src.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetches, err := s.Fetches(context.Background(), src.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.ErrorCount != 0 || !after.NextCheck.IsZero() || len(fetches) != 0 {
+		t.Errorf("an interrupted poll was recorded: %d errors, next check %v, %d fetch records", after.ErrorCount, after.NextCheck, len(fetches))
 	}
 }
