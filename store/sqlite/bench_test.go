@@ -51,7 +51,7 @@ func benchStore(b *testing.B, sources int) (*Store, []store.Source) {
 	return benchStoreAt(b, filepath.Join(b.TempDir(), "bench.db"), sources)
 }
 
-func benchStoreAt(b *testing.B, path string, sources int) (*Store, []store.Source) {
+func benchStoreAt(b testing.TB, path string, sources int) (*Store, []store.Source) {
 	s, err := Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)

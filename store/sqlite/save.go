@@ -104,69 +104,6 @@ type sighting struct {
 	owner   int64 // the article's first source; 0 when it has none
 }
 
-// SaveFetch stores one fetch in one transaction: the articles (dedupe level 1
-// by the sightings' primary key, level 2 by the unique URL), the fetch record
-// and the source's new state. store.ErrNotFound when the source is gone.
-//
-// State rules beyond the interface: after an error, or a 304 that repeats no
-// validators, the stored ETag and Last-Modified stay (they still describe the
-// last good body), and so does LastItems.
-func (s *Store) SaveFetch(ctx context.Context, r store.FetchResult) (store.SaveStats, error) {
-	var stats store.SaveStats
-	srcID := r.Fetch.SourceID
-	at := r.Fetch.At
-	if at.IsZero() {
-		at = s.now()
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return stats, fmt.Errorf("save fetch of source %d: begin: %w", srcID, err)
-	}
-	defer tx.Rollback()
-
-	// The source's state first: its row count tells whether the source is
-	// still there, before any article is written for it.
-	f := r.Fetch
-	failed := f.Err != ""
-	notModified := f.Status == 304
-	keepValidators := failed || (notModified && r.ETag == "" && r.LastModified == "")
-	res, err := tx.StmtContext(ctx, s.stmts.updateSource).ExecContext(ctx,
-		keepValidators, r.ETag, r.LastModified,
-		at.UnixMilli(), nextCheck(r.NextCheck), f.Status, f.Err, r.ErrorCount,
-		!failed && !notModified, f.Items,
-		r.Title, r.SiteURL, srcID)
-	if err != nil {
-		return stats, fmt.Errorf("save fetch of source %d: state: %w", srcID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return stats, fmt.Errorf("save fetch of source %d: state: %w", srcID, err)
-	} else if n == 0 {
-		return stats, fmt.Errorf("save fetch of source %d: %w", srcID, store.ErrNotFound)
-	}
-	if r.NewURL != "" {
-		if _, err := tx.StmtContext(ctx, s.stmts.moveSource).ExecContext(ctx, r.NewURL, srcID); err != nil {
-			return stats, fmt.Errorf("save fetch of source %d: move to %s: %w", srcID, r.NewURL, err)
-		}
-	}
-
-	if len(r.Articles) > 0 {
-		if stats, err = s.saveArticles(ctx, tx, srcID, at, r.Articles); err != nil {
-			return store.SaveStats{}, fmt.Errorf("save fetch of source %d: %w", srcID, err)
-		}
-	}
-
-	if _, err := tx.StmtContext(ctx, s.stmts.insertFetch).ExecContext(ctx, srcID, at.UnixMilli(), f.Status,
-		f.Duration.Milliseconds(), f.Bytes, f.Items, stats.New, stats.Updated, f.Err); err != nil {
-		return store.SaveStats{}, fmt.Errorf("save fetch of source %d: record: %w", srcID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return store.SaveStats{}, fmt.Errorf("save fetch of source %d: commit: %w", srcID, err)
-	}
-	s.committed()
-	s.noteNew(stats.New)
-	return stats, nil
-}
-
 func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at time.Time, arts []news.Article) (store.SaveStats, error) {
 	var stats store.SaveStats
 	keys := make([]string, len(arts))

@@ -21,10 +21,12 @@ import (
 //
 // It keeps two pools on one file: a single writer connection, so writes queue
 // in Go instead of fighting over the file lock, and a pool of read-only
-// connections, which WAL mode lets read while the writer writes. Two
-// background goroutines take work off the writer's path: one checkpoints the
-// WAL on a connection of its own, one indexes new articles for search in
-// bulk (see IndexSearch). Close stops both.
+// connections, which WAL mode lets read while the writer writes. SaveFetch
+// calls queue for one goroutine that writes the waiting ones together (group
+// commit, writer.go). Two more take work off the writer's path: one
+// checkpoints the WAL on a connection of its own, one indexes new articles
+// for search in bulk (see IndexSearch). Close drains the queue, then stops
+// them all.
 type Store struct {
 	w   *sql.DB // one connection: every write goes through it
 	r   *sql.DB // read-only pool
@@ -33,6 +35,11 @@ type Store struct {
 
 	// Statements of the SaveFetch hot path, prepared once on the writer.
 	stmts saveStmts
+	// The queue of SaveFetch calls in front of the group writer.
+	gw *groupWriter
+	// onGroup, when set (by tests, before any SaveFetch), hears how many
+	// fetches each committed transaction held.
+	onGroup func(fetches int)
 
 	log       *slog.Logger
 	backlog   atomic.Int64  // articles stored since the indexer last ran
@@ -118,6 +125,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	cctx, ccancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopCkpt, s.ckptDone = ccancel, make(chan struct{})
 	go s.checkpointLoop(cctx)
+	// Never cancelled: Close stops the writer by draining its queue.
+	s.gw = newGroupWriter()
+	go s.writeLoop(context.WithoutCancel(ctx))
 	return s, nil
 }
 
@@ -157,6 +167,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // its own, and closes both pools. Calling it again returns the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		// Every fetch queued before Close is written and answered first.
+		if s.gw != nil {
+			s.gw.close()
+		}
 		// The indexer stops mid-chunk if it must; what it leaves is indexed
 		// at the next Open.
 		if s.stopIndex != nil {
