@@ -346,3 +346,37 @@ func TestCloseDrainsQueue(t *testing.T) {
 	}
 	waitFor(t, "the store's goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+// TestRepeatedKeyInBatch: an item twice in one fetch, edited in between, is
+// one article and one sighting, both carrying the later copy, as when the
+// copies come in two fetches.
+func TestRepeatedKeyInBatch(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "recap.db"))
+	defer s.Close()
+	src := addSource(t, s, "https://example.com/feed")
+	first := article("a", 1)
+	first.GUID = "guid-1"
+	first.ItemKey = "g:guid-1"
+	later := first
+	later.Title, later.Link = "Edited", first.Link+"?v=2"
+	var arts []news.Article
+	for i := range 40 { // enough rows that the sightings go in several chunks
+		arts = append(arts, article("b", i))
+	}
+	arts = append(arts, first, article("c", 1), later)
+	st := saveArticles(t, s, src, arts...)
+	if st.New != 42 || st.Updated != 1 {
+		t.Errorf("stats %+v, want 42 new and 1 updated", st)
+	}
+	var title, guid, link string
+	if err := s.r.QueryRow(`SELECT a.title, g.guid, g.link FROM sightings g JOIN articles a ON a.id = g.article_id
+		WHERE g.item_key = 'g:guid-1'`).Scan(&title, &guid, &link); err != nil {
+		t.Fatal(err)
+	}
+	if title != "Edited" || guid != "guid-1" || link != later.Link {
+		t.Errorf("stored %q, %q, %q; want the later copy", title, guid, link)
+	}
+	if n := countRows(t, s.r, `SELECT count(*) FROM sightings`); n != 42 {
+		t.Errorf("sightings = %d, want 42", n)
+	}
+}
