@@ -215,6 +215,19 @@ func (s *Store) writeGroup(ctx context.Context, group []*saveReq) []*saveReq {
 		ok       = make([]written, 0, len(live))
 		newCount int
 	)
+	held := len(live)
+	if len(live) == 1 {
+		// Alone, the fetch needs no savepoint: the transaction is its own.
+		q := live[0]
+		st, err := s.saveOne(ctx, tx, q.r)
+		if err != nil {
+			q.done <- saveResp{err: err}
+			return nil
+		}
+		ok = append(ok, written{q, st})
+		newCount = st.New
+		live = live[:0]
+	}
 	for i, q := range live {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT fetch"); err != nil {
 			return s.loseGroup(live, i, fmt.Errorf("save fetch of source %d: savepoint: %w", q.r.Fetch.SourceID, err))
@@ -243,7 +256,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*saveReq) []*saveReq {
 		return nil
 	}
 	if s.onGroup != nil {
-		s.onGroup(len(live))
+		s.onGroup(held)
 	}
 	if len(ok) > 0 {
 		s.committed()
