@@ -153,7 +153,8 @@ feed:
 
 // Run polls due sources until ctx is cancelled: a scheduler asks the store
 // which sources are due and hands them to the workers; a source being
-// fetched is never handed out twice.
+// fetched is never handed out twice. onResult is called from the workers,
+// possibly at the same time.
 func (p *Poller) Run(ctx context.Context, onResult func(Result)) error {
 	jobs := make(chan store.Source, p.cfg.Workers)
 	done := make(chan int64, p.cfg.Workers)
