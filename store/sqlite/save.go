@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,19 +32,19 @@ type saveStmts struct {
 // sightingChunks: statements for 1, 2, 4, ... 32 rows; any count is a sum of them.
 const sightingChunks = 6
 
-const sightingCols = 8
+const sightingCols = 9
 
 func insertSightingsSQL(rows int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO sightings
-		(source_id, item_key, article_id, guid, link, content_hash, first_seen, last_seen) VALUES `)
+		(source_id, key_hash, item_key, article_id, guid, link, content_hash, first_seen, last_seen) VALUES `)
 	for i := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
-	b.WriteString(" ON CONFLICT(source_id, item_key) DO NOTHING")
+	b.WriteString(" ON CONFLICT(source_id, key_hash) DO NOTHING")
 	return b.String()
 }
 
@@ -54,9 +55,9 @@ func (st *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
 	}{
 		// CROSS JOIN keeps the batch's keys as the outer loop: one primary-key
 		// probe per item, however many sightings the source has piled up.
-		{&st.known, `SELECT g.item_key, g.article_id, g.content_hash, coalesce(a.source_id, 0)
+		{&st.known, `SELECT g.key_hash, g.article_id, g.content_hash, coalesce(a.source_id, 0)
 			FROM json_each(?2) j
-			CROSS JOIN sightings g ON g.source_id = ?1 AND g.item_key = j.value
+			CROSS JOIN sightings g ON g.source_id = ?1 AND g.key_hash = j.value
 			JOIN articles a ON a.id = g.article_id`},
 		// The same for canonical URLs: most items of a busy feed set are
 		// articles another feed brought first.
@@ -80,9 +81,9 @@ func (st *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
 				ELSE ?10 END
 			WHERE id = ?11`},
 		{&st.updateSighting, `UPDATE sightings SET content_hash = ?, last_seen = ?, guid = ?, link = ?
-			WHERE source_id = ? AND item_key = ?`},
+			WHERE source_id = ? AND key_hash = ?`},
 		{&st.touchSightings, `UPDATE sightings SET last_seen = ?1
-			WHERE source_id = ?2 AND item_key IN (SELECT value FROM json_each(?3))`},
+			WHERE source_id = ?2 AND key_hash IN (SELECT value FROM json_each(?3))`},
 		{&st.insertFetch, `INSERT INTO fetches
 			(source_id, at, status, duration_ms, bytes, items, new_items, updated_items, error)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
@@ -144,13 +145,17 @@ func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at ti
 			keys[i] = news.ItemKey(arts[i].GUID, arts[i].URL, arts[i].Title, arts[i].Published)
 		}
 	}
-	known, err := s.knownSightings(ctx, tx, srcID, keys)
+	hashes := make([]int64, len(arts))
+	for i, k := range keys {
+		hashes[i] = keyHash(k)
+	}
+	known, err := s.knownSightings(ctx, tx, srcID, hashes)
 	if err != nil {
 		return stats, err
 	}
 	var urls []string
 	for i := range arts {
-		if _, ok := known[keys[i]]; !ok && arts[i].URL != "" {
+		if _, ok := known[hashes[i]]; !ok && arts[i].URL != "" {
 			urls = append(urls, arts[i].URL)
 		}
 	}
@@ -161,7 +166,7 @@ func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at ti
 
 	var (
 		insArticle, byURL, updArticle, updSighting *sql.Stmt
-		unchanged                                  []string
+		unchanged                                  []int64
 		newSightings                               []any // sightingCols values a row
 		atMS                                       = at.UnixMilli()
 	)
@@ -172,12 +177,12 @@ func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at ti
 		return *p
 	}
 	for i := range arts {
-		a, key := &arts[i], keys[i]
+		a, key, kh := &arts[i], keys[i], hashes[i]
 		h := contentHash(a)
-		if k, ok := known[key]; ok {
+		if k, ok := known[kh]; ok {
 			if bytes.Equal(k.hash, h) {
 				stats.Unchanged++
-				unchanged = append(unchanged, key)
+				unchanged = append(unchanged, kh)
 				continue
 			}
 			// Only the article's first source may rewrite it; another
@@ -200,13 +205,13 @@ func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at ti
 				// The key came earlier in this batch and its row is not
 				// written yet: the later copy wins, as an UPDATE would.
 				row := newSightings[(k.pending-1)*sightingCols:]
-				row[3], row[4], row[5] = a.GUID, a.Link, h
+				row[4], row[5], row[6] = a.GUID, a.Link, h
 			} else if _, err := stmt(&updSighting, s.stmts.updateSighting).ExecContext(ctx,
-				h, atMS, a.GUID, a.Link, srcID, key); err != nil {
+				h, atMS, a.GUID, a.Link, srcID, kh); err != nil {
 				return stats, fmt.Errorf("update sighting %q: %w", key, err)
 			}
 			k.hash = h
-			known[key] = k
+			known[kh] = k
 			continue
 		}
 
@@ -234,8 +239,8 @@ func (s *Store) saveArticles(ctx context.Context, tx *sql.Tx, srcID int64, at ti
 		}
 		// known, updated below, keeps a key repeated in this batch out
 		// of newSightings.
-		newSightings = append(newSightings, srcID, key, id, a.GUID, a.Link, h, atMS, atMS)
-		known[key] = sighting{article: id, hash: h, owner: owner, pending: len(newSightings) / sightingCols}
+		newSightings = append(newSightings, srcID, kh, key, id, a.GUID, a.Link, h, atMS, atMS)
+		known[kh] = sighting{article: id, hash: h, owner: owner, pending: len(newSightings) / sightingCols}
 	}
 
 	if err := s.insertSightings(ctx, tx, newSightings); err != nil {
@@ -261,7 +266,7 @@ func (s *Store) insertSightings(ctx context.Context, tx *sql.Tx, rows []any) err
 		i := min(bits.Len(uint(n))-1, sightingChunks-1)
 		chunk := (1 << i) * sightingCols
 		if _, err := tx.StmtContext(ctx, s.stmts.insertSightings[i]).ExecContext(ctx, rows[:chunk]...); err != nil {
-			return fmt.Errorf("insert sightings %q...: %w", rows[1], err)
+			return fmt.Errorf("insert sightings %q...: %w", rows[2], err)
 		}
 		rows = rows[chunk:]
 	}
@@ -345,7 +350,7 @@ func (s *Store) storedArticles(ctx context.Context, tx *sql.Tx, urls []string) (
 
 // knownSightings reads what the source already carried of these item keys,
 // in one query, so unchanged items cost no write.
-func (s *Store) knownSightings(ctx context.Context, tx *sql.Tx, srcID int64, keys []string) (map[string]sighting, error) {
+func (s *Store) knownSightings(ctx context.Context, tx *sql.Tx, srcID int64, keys []int64) (map[int64]sighting, error) {
 	list, err := json.Marshal(keys)
 	if err != nil {
 		return nil, fmt.Errorf("known items: %w", err)
@@ -355,10 +360,10 @@ func (s *Store) knownSightings(ctx context.Context, tx *sql.Tx, srcID int64, key
 		return nil, fmt.Errorf("known items: %w", err)
 	}
 	defer rows.Close()
-	known := make(map[string]sighting, len(keys))
+	known := make(map[int64]sighting, len(keys))
 	for rows.Next() {
 		var (
-			key string
+			key int64
 			k   sighting
 		)
 		if err := rows.Scan(&key, &k.article, &k.hash, &k.owner); err != nil {
@@ -370,6 +375,13 @@ func (s *Store) knownSightings(ctx context.Context, tx *sql.Tx, srcID int64, key
 		return nil, fmt.Errorf("known items: %w", err)
 	}
 	return known, nil
+}
+
+// keyHash is the sightings' key for an item key (see the sightings table in
+// 0001_init.sql for why a hash, and its collision odds).
+func keyHash(key string) int64 {
+	sum := sha256.Sum256([]byte(key))
+	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
 // contentHash tells whether an item changed. It covers what a reader sees:

@@ -58,8 +58,16 @@ CREATE INDEX articles_unclustered ON articles(id) WHERE clustered_at IS NULL;
 
 -- One row per (source, item): dedupe level 1, and the record of every outlet
 -- that carried an article.
+--
+-- The key is key_hash, the first 8 bytes of SHA-256(item_key) as a signed
+-- integer, not the key text: an integer key makes the b-tree's cells and
+-- comparisons smaller than keys of 30 to 200 bytes of URL or GUID. Two items
+-- of one source colliding is negligible (about n*n/2^65: 3e-8 for a source of
+-- a million items), and only that source's own items could collide, since
+-- source_id is part of the key. item_key stays as published, for reading.
 CREATE TABLE sightings (
     source_id    INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    key_hash     INTEGER NOT NULL,
     item_key     TEXT    NOT NULL,
     article_id   INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     guid         TEXT    NOT NULL DEFAULT '',
@@ -67,7 +75,7 @@ CREATE TABLE sightings (
     content_hash BLOB    NOT NULL,
     first_seen   INTEGER NOT NULL,
     last_seen    INTEGER NOT NULL,
-    PRIMARY KEY (source_id, item_key)
+    PRIMARY KEY (source_id, key_hash)
 ) WITHOUT ROWID;
 CREATE INDEX sightings_article ON sightings(article_id);
 
