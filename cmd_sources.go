@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -138,7 +137,7 @@ func (a *app) sourcesAdd(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	o := feeds.OPMLSource{URL: fs.Arg(0), Title: *title, Filter: *filter, Weight: *weight, Interval: *interval}
-	if err := checkSource(&o); err != nil {
+	if err := o.Check(); err != nil {
 		return err
 	}
 	s, err := a.openStore(ctx)
@@ -191,37 +190,9 @@ func isBoolFlag(arg string) bool {
 	return name == "h" || name == "help"
 }
 
-// checkSource validates a source from the command line or an OPML file.
-func checkSource(o *feeds.OPMLSource) error {
-	o.URL = strings.TrimSpace(o.URL)
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) feed URL", o.URL)
-	}
-	if o.Filter == "" {
-		o.Filter = store.FilterAll
-	}
-	if o.Filter != store.FilterAll && o.Filter != store.FilterAI {
-		return fmt.Errorf("filter %q: want %q or %q", o.Filter, store.FilterAll, store.FilterAI)
-	}
-	if o.Weight == 0 {
-		o.Weight = 1
-	}
-	if o.Weight < 0 || o.Weight > 10 {
-		return fmt.Errorf("weight %v: want a number above 0 and at most 10", o.Weight)
-	}
-	if o.Interval != 0 && (o.Interval < feeds.MinInterval || o.Interval > feeds.MaxInterval) {
-		return fmt.Errorf("interval %s: want from %s to %s", o.Interval, feeds.MinInterval, feeds.MaxInterval)
-	}
-	return nil
-}
-
-// addSources adds each source, skipping those already present.
+// addSources adds each source (checked by ParseOPML), skipping those already present.
 func addSources(ctx context.Context, s store.Store, list []feeds.OPMLSource) (added, present int, err error) {
 	for _, o := range list {
-		if err := checkSource(&o); err != nil {
-			return added, present, err
-		}
 		_, err := s.AddSource(ctx, o.StoreSource())
 		switch {
 		case errors.Is(err, store.ErrExists):

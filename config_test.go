@@ -56,7 +56,7 @@ func TestBadSettingsGiveClearErrors(t *testing.T) {
 		{"postgres", nil, []string{"--db", "postgres://localhost/recap", "sources", "list"}, "PostgreSQL backend (postgres:// URLs) is not yet supported"},
 		{"bad source URL", nil, []string{"sources", "add", "ftp://example.com/feed"}, `"ftp://example.com/feed" is not an http(s) feed URL`},
 		{"bad filter", nil, []string{"sources", "add", "https://example.com/feed", "--filter", "tech"}, `filter "tech"`},
-		{"bad interval", nil, []string{"sources", "add", "https://example.com/feed", "--interval", "1m"}, "interval 1m0s"},
+		{"bad interval", nil, []string{"sources", "add", "https://example.com/feed", "--interval", "1m"}, `interval "1m0s"`},
 		{"remove non-number", nil, []string{"sources", "remove", "abc"}, `source ID "abc"`},
 		{"missing opml", nil, []string{"sources", "import", "/nonexistent/x.opml"}, "no such file"},
 		{"export what", nil, []string{"export", "stories"}, "want `export articles`"},

@@ -188,29 +188,57 @@ func opmlOutline(attrs []xml.Attr) (src OPMLSource, ok bool, err error) {
 		src.SiteURL = site
 	}
 
-	switch f := strings.ToLower(get("filter")); f {
-	case "", store.FilterAll:
-	case store.FilterAI:
-		src.Filter = store.FilterAI
-	default:
-		return src, false, fmt.Errorf("filter %q: want %q or %q", f, store.FilterAll, store.FilterAI)
-	}
+	src.Filter = strings.ToLower(get("filter"))
 	if w := get("weight"); w != "" {
 		v, err := strconv.ParseFloat(w, 64)
-		if err != nil || math.IsNaN(v) || v <= 0 || v > opmlMaxWeight {
-			return src, false, fmt.Errorf("weight %q: want a number above 0 and at most %d", w, opmlMaxWeight)
+		// Check reads a weight of 0 as "not given"; written out, it is wrong.
+		if err != nil || v == 0 {
+			return src, false, fmt.Errorf("weight %q: %s", w, opmlWeightRule)
 		}
 		src.Weight = v
 	}
 	if iv := get("interval"); iv != "" {
 		d, err := time.ParseDuration(iv)
-		if err != nil || d < MinInterval || d > MaxInterval {
-			return src, false, fmt.Errorf("interval %q: want a duration from %s to %s, such as 30m or 6h",
-				iv, opmlFormatDuration(MinInterval), opmlFormatDuration(MaxInterval))
+		if err != nil {
+			return src, false, fmt.Errorf("interval %q: %s", iv, opmlIntervalRule)
 		}
 		src.Interval = d
 	}
+	if err := src.Check(); err != nil {
+		return src, false, err
+	}
 	return src, true, nil
+}
+
+var (
+	opmlWeightRule   = fmt.Sprintf("want a number above 0 and at most %d", opmlMaxWeight)
+	opmlIntervalRule = fmt.Sprintf("want a duration from %s to %s, such as 30m or 6h",
+		opmlFormatDuration(MinInterval), opmlFormatDuration(MaxInterval))
+)
+
+// Check fills in o's defaults (filter "all", weight 1) and validates it:
+// the one rule for sources from OPML files and from the command line.
+func (o *OPMLSource) Check() error {
+	o.URL = strings.TrimSpace(o.URL)
+	if err := opmlCheckURL(o.URL); err != nil {
+		return err
+	}
+	if o.Filter == "" {
+		o.Filter = store.FilterAll
+	}
+	if o.Filter != store.FilterAll && o.Filter != store.FilterAI {
+		return fmt.Errorf("filter %q: want %q or %q", o.Filter, store.FilterAll, store.FilterAI)
+	}
+	if o.Weight == 0 {
+		o.Weight = 1
+	}
+	if math.IsNaN(o.Weight) || o.Weight <= 0 || o.Weight > opmlMaxWeight {
+		return fmt.Errorf("weight %q: %s", strconv.FormatFloat(o.Weight, 'g', -1, 64), opmlWeightRule)
+	}
+	if o.Interval != 0 && (o.Interval < MinInterval || o.Interval > MaxInterval) {
+		return fmt.Errorf("interval %q: %s", o.Interval.String(), opmlIntervalRule)
+	}
+	return nil
 }
 
 func opmlCheckURL(s string) error {
@@ -219,7 +247,7 @@ func opmlCheckURL(s string) error {
 		return err
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q is not an http or https URL", s)
+		return fmt.Errorf("%q is not an http(s) feed URL", s)
 	}
 	if u.Host == "" {
 		return fmt.Errorf("%q has no host", s)

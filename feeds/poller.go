@@ -2,7 +2,6 @@ package feeds
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -59,8 +58,7 @@ type Poller struct {
 	parsing chan struct{} // a slot per feed being parsed
 
 	mu       sync.Mutex
-	inflight map[int64]bool
-	queued   int
+	inflight map[int64]bool // sources handed to workers and not finished
 }
 
 // NewPoller fills in defaults; Store and Fetcher are required.
@@ -117,7 +115,7 @@ type Result struct {
 func (p *Poller) QueueDepth() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.queued
+	return len(p.inflight)
 }
 
 // PollAll polls the given sources with the worker pool and calls onResult
@@ -196,7 +194,7 @@ func (p *Poller) Run(ctx context.Context, onResult func(Result)) error {
 		free := p.cfg.Workers - p.QueueDepth()
 		wait := idle
 		if free > 0 {
-			due, err := p.cfg.Store.DueSources(ctx, p.cfg.Now(), free+len(p.snapshotInflight()))
+			due, err := p.cfg.Store.DueSources(ctx, p.cfg.Now(), free+p.QueueDepth())
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -228,16 +226,6 @@ func (p *Poller) Run(ctx context.Context, onResult func(Result)) error {
 	}
 }
 
-func (p *Poller) snapshotInflight() []int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ids := make([]int64, 0, len(p.inflight))
-	for id := range p.inflight {
-		ids = append(ids, id)
-	}
-	return ids
-}
-
 func (p *Poller) start(id int64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -245,17 +233,13 @@ func (p *Poller) start(id int64) bool {
 		return false
 	}
 	p.inflight[id] = true
-	p.queued++
 	return true
 }
 
 func (p *Poller) finish(id int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.inflight[id] {
-		delete(p.inflight, id)
-		p.queued--
-	}
+	delete(p.inflight, id)
 }
 
 // PollSource fetches one source, stores what is new and records the fetch.
@@ -470,6 +454,3 @@ func (p *Poller) backoff(errors int, retryAfter time.Duration) time.Duration {
 func clampInterval(d time.Duration) time.Duration {
 	return min(max(d, MinInterval), MaxInterval)
 }
-
-// IsPrivateNetworkError reports whether err is the SSRF guard's refusal.
-func IsPrivateNetworkError(err error) bool { return errors.Is(err, ErrPrivateNetwork) }

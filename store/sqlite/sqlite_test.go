@@ -449,16 +449,7 @@ func TestConcurrentSaves(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for r := range rounds {
-				var arts []news.Article
-				for i := range perRound {
-					// Half of each round is shared by all workers: the same
-					// URLs race for the unique constraint.
-					if i%2 == 0 {
-						arts = append(arts, article("shared", r*perRound+i))
-					} else {
-						arts = append(arts, article(fmt.Sprintf("w%d", w), r*perRound+i))
-					}
-				}
+				arts := racingRound(fmt.Sprintf("w%d", w), r, perRound)
 				if _, err := s.SaveFetch(context.Background(), store.FetchResult{
 					Fetch: store.Fetch{SourceID: srcs[w].ID, At: at, Status: 200}, Articles: arts}); err != nil {
 					errs <- err
@@ -553,4 +544,18 @@ func TestSaveFetchRollsBack(t *testing.T) {
 	if st := saveArticles(t, s, src, arts...); st.New != 10 {
 		t.Errorf("retry: stats %+v, want 10 new", st)
 	}
+}
+
+// racingRound is one writer's batch for round r: half of it is shared by all
+// writers, so the same URLs race for the unique constraint, half its own.
+func racingRound(own string, r, perRound int) []news.Article {
+	var arts []news.Article
+	for i := range perRound {
+		if i%2 == 0 {
+			arts = append(arts, article("shared", r*perRound+i))
+		} else {
+			arts = append(arts, article(own, r*perRound+i))
+		}
+	}
+	return arts
 }

@@ -250,14 +250,7 @@ func TestConcurrentSaveFetch16(t *testing.T) {
 	for c := range callers {
 		wg.Go(func() {
 			for r := range rounds {
-				var arts []news.Article
-				for i := range perRound {
-					if i%2 == 0 {
-						arts = append(arts, article("shared", r*perRound+i))
-					} else {
-						arts = append(arts, article(fmt.Sprintf("c%d", c), r*perRound+i))
-					}
-				}
+				arts := racingRound(fmt.Sprintf("c%d", c), r, perRound)
 				st, err := s.SaveFetch(context.Background(), fetchFor(srcs[c], arts...))
 				mu.Lock()
 				if err != nil {
