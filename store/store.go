@@ -102,6 +102,43 @@ type ArticleRecord struct {
 	Seen      []Sighting
 }
 
+// Cursor is a position in the newest-first list of articles: the list
+// continues with the articles ordered after (Published, ID).
+type Cursor struct {
+	Published time.Time
+	ID        int64
+}
+
+// IsZero reports whether c is the start of the list.
+func (c Cursor) IsZero() bool { return c.ID == 0 && c.Published.IsZero() }
+
+// ArticleQuery selects one page of the newest-first list of articles.
+type ArticleQuery struct {
+	Limit    int    // at most this many; <= 0 means DefaultLimit
+	Before   Cursor // zero: from the newest
+	SourceID int64  // 0: every source; else the articles first stored from it
+}
+
+// DefaultLimit is the page size of an ArticleQuery without a limit.
+const DefaultLimit = 50
+
+// SearchQuery selects one page of the search results for Text.
+type SearchQuery struct {
+	Text   string // words to match, all of them; taken literally
+	Limit  int    // <= 0 means DefaultLimit
+	Offset int
+}
+
+// Version tells whether what the store holds changed: each counter goes up
+// with every committed change of its kind, so equal versions mean equal
+// content. Pages and feeds are cached on it.
+type Version struct {
+	Articles   int64     // articles added, edited, seen again by another source, or removed
+	ArticlesAt time.Time // when Articles last went up; zero if never
+	Sources    int64     // sources added, removed or polled
+	SourcesAt  time.Time
+}
+
 // Store is what every backend implements.
 type Store interface {
 	// AddSource stores a new source, enabled (see SetSourceEnabled);
@@ -130,6 +167,15 @@ type Store interface {
 	Article(ctx context.Context, id int64) (ArticleRecord, error)
 	// CountArticles returns the number of stored articles.
 	CountArticles(ctx context.Context) (int, error)
+	// Articles returns a page of articles, newest published first (ties by
+	// id, higher first), without their sightings (Seen is nil).
+	Articles(ctx context.Context, q ArticleQuery) ([]ArticleRecord, error)
+	// Search returns a page of the articles whose title, summary or text
+	// match every word of q.Text, best match first, without their sightings.
+	// Articles are searchable shortly after they are stored.
+	Search(ctx context.Context, q SearchQuery) ([]ArticleRecord, error)
+	// Version returns the store's change counters.
+	Version(ctx context.Context) (Version, error)
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"recap/store"
 )
@@ -208,4 +209,50 @@ func (s *Store) Fetches(ctx context.Context, sourceID int64, limit int) ([]store
 		return nil, fmt.Errorf("fetches of source %d: %w", sourceID, err)
 	}
 	return out, nil
+}
+
+// Articles returns a page of articles, newest published first, by a backward
+// range scan of the articles_published index from the cursor.
+func (s *Store) Articles(ctx context.Context, q store.ArticleQuery) ([]store.ArticleRecord, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	where, args := []string{}, []any{}
+	if !q.Before.IsZero() {
+		where = append(where, `(a.published, a.id) < (?, ?)`)
+		args = append(args, q.Before.Published.UnixMilli(), q.Before.ID)
+	}
+	if q.SourceID != 0 {
+		where = append(where, `a.source_id = ?`)
+		args = append(args, q.SourceID)
+	}
+	query := `SELECT ` + articleColumns + ` FROM articles a LEFT JOIN sources src ON src.id = a.source_id`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY a.published DESC, a.id DESC LIMIT ?`
+	args = append(args, limit)
+	recs, err := s.queryArticles(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("articles: %w", err)
+	}
+	return recs, nil
+}
+
+func (s *Store) queryArticles(ctx context.Context, query string, args ...any) ([]store.ArticleRecord, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.ArticleRecord
+	for rows.Next() {
+		rec, err := scanArticle(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
 }

@@ -22,7 +22,7 @@ import (
 type saveStmts struct {
 	known, knownURLs, insertArticle, articleByURL, insertSighting,
 	updateArticle, updateSighting, touchSightings, insertFetch, updateSource,
-	moveSource *sql.Stmt
+	moveSource, bumpChanges *sql.Stmt
 	// insertSightings[i] inserts 1<<i sightings in one statement: a fetch's
 	// new sightings go in a few statements, not one each, which halved the
 	// CPU time of writing them.
@@ -98,6 +98,9 @@ func (st *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
 		// OR IGNORE: a redirect onto a feed that is already another source
 		// leaves this source's URL alone instead of failing the whole fetch.
 		{&st.moveSource, `UPDATE OR IGNORE sources SET url = ? WHERE id = ?`},
+		// A fetch always changes its source's state; articles only when
+		// ?2 says so.
+		{&st.bumpChanges, bumpChangesSQL},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -121,7 +124,7 @@ func (st *saveStmts) prepare(ctx context.Context, db *sql.DB) error {
 func (st *saveStmts) close() {
 	for _, s := range append([]*sql.Stmt{st.known, st.knownURLs, st.insertArticle, st.articleByURL,
 		st.updateArticle, st.updateSighting, st.touchSightings, st.insertFetch,
-		st.updateSource, st.moveSource}, st.insertSightings[:]...) {
+		st.updateSource, st.moveSource, st.bumpChanges}, st.insertSightings[:]...) {
 		if s != nil {
 			s.Close()
 		}

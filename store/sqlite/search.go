@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"recap/store"
 )
 
 // Background indexing: see the note on articles_fts in 0001_init.sql. The
@@ -105,37 +107,36 @@ func (s *Store) indexLoop(ctx context.Context) {
 	}
 }
 
-// Search returns the ids of the indexed articles whose title, summary or
-// text match every word of q, best match first. Words are quoted, so the
-// FTS5 query syntax of user input (quotes, NEAR, column filters) is taken
-// literally.
-func (s *Store) Search(ctx context.Context, q string, limit int) ([]int64, error) {
-	words := strings.Fields(q)
-	if len(words) == 0 {
+// Search returns a page of the indexed articles whose title, summary or text
+// match every word of q.Text, best match (FTS5's bm25) first. Words are
+// quoted, so the FTS5 query syntax of user input (quotes, NEAR, column
+// filters) is taken literally.
+func (s *Store) Search(ctx context.Context, q store.SearchQuery) ([]store.ArticleRecord, error) {
+	match := ftsQuery(q.Text)
+	if match == "" {
 		return nil, nil
 	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	recs, err := s.queryArticles(ctx, `SELECT `+articleColumns+`
+		FROM (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?) f
+		JOIN articles a ON a.id = f.rowid
+		LEFT JOIN sources src ON src.id = a.source_id
+		ORDER BY f.rank`, match, limit, max(q.Offset, 0))
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", q.Text, err)
+	}
+	return recs, nil
+}
+
+// ftsQuery turns user input into an FTS5 query that matches every word,
+// each quoted as a literal string; "" when there is no word.
+func ftsQuery(text string) string {
+	words := strings.Fields(text)
 	for i, w := range words {
 		words[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 	}
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?
-		ORDER BY rank LIMIT ?`, strings.Join(words, " "), limit)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", q, err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("search %q: %w", q, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search %q: %w", q, err)
-	}
-	return ids, nil
+	return strings.Join(words, " ")
 }

@@ -82,6 +82,9 @@ func (s *Store) AddSource(ctx context.Context, src store.Source) (store.Source, 
 	if err != nil {
 		return store.Source{}, fmt.Errorf("add source %s: %w", src.URL, err)
 	}
+	if err := s.bump(ctx, s.w, false); err != nil {
+		return store.Source{}, fmt.Errorf("add source %s: %w", src.URL, err)
+	}
 	// Read back, so the caller sees exactly what a later Source returns
 	// (times at the stored precision).
 	return s.sourceFrom(ctx, s.w, id)
@@ -196,6 +199,9 @@ func (s *Store) RemoveSource(ctx context.Context, id int64) error {
 	} else if n == 0 {
 		return fmt.Errorf("remove source %d: %w", id, store.ErrNotFound)
 	}
+	if err := s.bump(ctx, tx, true); err != nil {
+		return fmt.Errorf("remove source %d: %w", id, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("remove source %d: commit: %w", id, err)
 	}
@@ -212,6 +218,9 @@ func (s *Store) SetSourceEnabled(ctx context.Context, id int64, enabled bool) er
 		return fmt.Errorf("enable source %d: %w", id, err)
 	} else if n == 0 {
 		return fmt.Errorf("enable source %d: %w", id, store.ErrNotFound)
+	}
+	if err := s.bump(ctx, s.w, false); err != nil {
+		return fmt.Errorf("enable source %d: %w", id, err)
 	}
 	return nil
 }

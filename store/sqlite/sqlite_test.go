@@ -316,9 +316,13 @@ func TestFTS(t *testing.T) {
 		{"   ", nil},
 	}
 	for _, tc := range searches {
-		got, err := s.Search(context.Background(), tc.q, 10)
+		recs, err := s.Search(context.Background(), store.SearchQuery{Text: tc.q, Limit: 10})
 		if err != nil {
 			t.Errorf("Search(%q): %v", tc.q, err)
+		}
+		var got []int64
+		for _, r := range recs {
+			got = append(got, r.ID)
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("Search(%q) = %v, want %v", tc.q, got, tc.want)

@@ -322,5 +322,9 @@ func (s *Store) saveOne(ctx context.Context, tx *sql.Tx, r store.FetchResult) (s
 		f.Duration.Milliseconds(), f.Bytes, f.Items, stats.New, stats.Updated, f.Err); err != nil {
 		return store.SaveStats{}, fmt.Errorf("save fetch of source %d: record: %w", srcID, err)
 	}
+	articlesChanged := stats.New+stats.Updated+stats.Sightings > 0
+	if _, err := tx.StmtContext(ctx, s.stmts.bumpChanges).ExecContext(ctx, s.now().UnixMilli(), articlesChanged); err != nil {
+		return store.SaveStats{}, fmt.Errorf("save fetch of source %d: %w", srcID, err)
+	}
 	return stats, nil
 }

@@ -49,6 +49,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UnicodeRoundTrip", testUnicodeRoundTrip},
 		{"ContextCanceled", testContextCanceled},
 		{"Ping", testPing},
+		{"ArticlesNewestFirst", testArticlesNewestFirst},
+		{"Search", testSearch},
+		{"Version", testVersion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
