@@ -1,0 +1,313 @@
+package server
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"recap/store"
+)
+
+// listView is a page of entries with the link to the next (older) page.
+type listView struct {
+	Heading string
+	Intro   string
+	Entries []entryView
+	Older   string // URL of the next page; "" on the last
+	Empty   string // what to say when there is nothing
+}
+
+func (s *Server) entries(recs []store.ArticleRecord) []entryView {
+	now := s.now()
+	out := make([]entryView, len(recs))
+	for i, rec := range recs {
+		out[i] = s.entryOf(rec, now)
+	}
+	return out
+}
+
+// homePage: the freshest AI news, newest first, a page at a time.
+func (s *Server) homePage(r *http.Request) (*response, error) {
+	before, err := parseCursor(r.URL.Query().Get("before"))
+	if err != nil {
+		return nil, err
+	}
+	recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: s.cfg.PageSize, Before: before})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	v := listView{Heading: "Latest AI news", Entries: s.entries(recs), Empty: "Nothing collected yet: the sources are being polled. Come back in a minute."}
+	if c := nextCursor(recs, s.cfg.PageSize); c != "" {
+		v.Older = "/?before=" + c
+	}
+	if !before.IsZero() {
+		v.Heading = "Earlier AI news"
+		v.Empty = "No older articles."
+	}
+	return s.htmlPage(r, "home", "Recap: AI news", v)
+}
+
+// articleView is the article page.
+type articleView struct {
+	entryView
+	Outlets []outletView
+}
+
+// outletView is one outlet that carried the article.
+type outletView struct {
+	Name, Page, Seen, ISO string
+}
+
+// articlePage: the page of DESIGN.md with what exists before stories.
+func (s *Server) articlePage(r *http.Request) (*response, error) {
+	id, err := pathID(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.store.Article(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	v := articleView{entryView: s.entryOf(rec, s.now())}
+	for _, g := range rec.Seen {
+		v.Outlets = append(v.Outlets, outletView{
+			Name: g.Source, Page: fmt.Sprintf("/sources/%d", g.SourceID),
+			Seen: g.FirstSeen.UTC().Format("2 Jan 2006 15:04 MST"), ISO: g.FirstSeen.UTC().Format(time.RFC3339),
+		})
+	}
+	return s.htmlPage(r, "article", v.Title+" · Recap", v)
+}
+
+// sourceView is one source with its health, as people read it.
+type sourceView struct {
+	ID        int64
+	Title     string
+	URL       string
+	Site      string
+	Page      string
+	Enabled   bool
+	Health    string // "ok", "failing", "never fetched", "paused"
+	LastCheck string
+	LastISO   string
+	Status    string
+	Items     int
+	Articles  int
+	NextCheck string
+	LastError string
+	Feeds     []feedLink
+}
+
+func (s *Server) sourceViewOf(src store.Source, now time.Time) sourceView {
+	v := sourceView{
+		ID: src.ID, Title: src.Title, URL: src.URL, Site: webLink(src.SiteURL),
+		Page: fmt.Sprintf("/sources/%d", src.ID), Enabled: src.Enabled,
+		Items: src.LastItems, Articles: src.Articles, LastError: src.LastError,
+	}
+	if v.Title == "" {
+		v.Title = src.URL
+	}
+	switch {
+	case !src.Enabled:
+		v.Health = "paused"
+	case src.LastCheck.IsZero():
+		v.Health = "never fetched"
+	case src.LastError != "":
+		v.Health = "failing"
+	default:
+		v.Health = "ok"
+	}
+	if !src.LastCheck.IsZero() {
+		v.LastCheck = agoLabel(now.Sub(src.LastCheck))
+		v.LastISO = src.LastCheck.UTC().Format(time.RFC3339)
+	}
+	if src.LastStatus != 0 {
+		v.Status = fmt.Sprintf("%d %s", src.LastStatus, http.StatusText(src.LastStatus))
+	}
+	switch d := src.NextCheck.Sub(now); {
+	case !src.Enabled:
+		v.NextCheck = "paused"
+	case src.NextCheck.IsZero() || d <= 0:
+		v.NextCheck = "due now"
+	default:
+		v.NextCheck = "in " + shortDuration(d)
+	}
+	return v
+}
+
+// sourcesPage: every source with its health.
+func (s *Server) sourcesPage(r *http.Request) (*response, error) {
+	srcs, err := s.store.Sources(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	now := s.now()
+	var v struct {
+		Sources            []sourceView
+		OK, Failing, Total int
+	}
+	for _, src := range srcs {
+		sv := s.sourceViewOf(src, now)
+		v.Sources = append(v.Sources, sv)
+		switch sv.Health {
+		case "ok":
+			v.OK++
+		case "failing":
+			v.Failing++
+		}
+	}
+	v.Total = len(srcs)
+	data := s.pageData(r, "Sources · Recap", v)
+	data.Feeds = append(data.Feeds, feedLink{"text/x-opml", "Recap's sources (OPML)", s.abs("/sources.opml")})
+	return s.htmlPageWith(data, "sources")
+}
+
+// sourcePage: one source, its health and its latest articles.
+func (s *Server) sourcePage(r *http.Request) (*response, error) {
+	id, err := pathID(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.store.Source(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	before, err := parseCursor(r.URL.Query().Get("before"))
+	if err != nil {
+		return nil, err
+	}
+	recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: s.cfg.PageSize, Before: before, SourceID: id})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	sv := s.sourceViewOf(src, s.now())
+	v := struct {
+		Source sourceView
+		List   listView
+	}{Source: sv, List: listView{Heading: "Latest articles", Entries: s.entries(recs), Empty: "No articles from this source yet."}}
+	if c := nextCursor(recs, s.cfg.PageSize); c != "" {
+		v.List.Older = fmt.Sprintf("/sources/%d?before=%s", id, c)
+	}
+	data := s.pageData(r, sv.Title+" · Recap", v)
+	data.Feeds = append(s.sourceFeeds(src), data.Feeds...)
+	return s.htmlPageWith(data, "source")
+}
+
+func (s *Server) sourceFeeds(src store.Source) []feedLink {
+	name := src.Title
+	if name == "" {
+		name = src.URL
+	}
+	p := fmt.Sprintf("/sources/%d/feed", src.ID)
+	return []feedLink{
+		{"application/rss+xml", name + " on Recap (RSS)", s.abs(p + ".xml")},
+		{"application/atom+xml", name + " on Recap (Atom)", s.abs(p + ".atom")},
+		{"application/feed+json", name + " on Recap (JSON Feed)", s.abs(p + ".json")},
+	}
+}
+
+// searchMaxLen bounds a query; longer ones are refused, not cut silently.
+const searchMaxLen = 200
+
+// searchPage: full-text search, best match first, matches highlighted.
+func (s *Server) searchPage(r *http.Request) (*response, error) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) > searchMaxLen {
+		return nil, errorf(http.StatusBadRequest, "the search is longer than %d characters", searchMaxLen)
+	}
+	page := 0
+	if p := r.URL.Query().Get("page"); p != "" {
+		if _, err := fmt.Sscanf(p, "%d", &page); err != nil || page < 1 || page > 100 {
+			return nil, errorf(http.StatusBadRequest, "invalid page %q", p)
+		}
+		page--
+	}
+	v := struct {
+		Query   string
+		Words   []string
+		List    listView
+		Page    int
+		Newer   string
+		Results bool
+	}{Query: q, Words: searchWords(q), Page: page + 1}
+	if q != "" {
+		recs, err := s.store.Search(r.Context(), store.SearchQuery{Text: q, Limit: s.cfg.PageSize, Offset: page * s.cfg.PageSize})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+		}
+		v.Results = true
+		v.List = listView{Entries: s.entries(recs), Empty: "No article matches every word of your search."}
+		if len(recs) == s.cfg.PageSize && page < 99 {
+			v.List.Older = fmt.Sprintf("/search?q=%s&page=%d", url.QueryEscape(q), page+2)
+		}
+		if page > 0 {
+			v.Newer = fmt.Sprintf("/search?q=%s&page=%d", url.QueryEscape(q), page)
+		}
+	}
+	title := "Search · Recap"
+	if q != "" {
+		title = q + " · Search · Recap"
+	}
+	return s.htmlPage(r, "search", title, v)
+}
+
+// searchWords are the words of a query as highlight looks for them.
+func searchWords(q string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		out = append(out, strings.ToLower(w))
+	}
+	return out
+}
+
+// highlight escapes text and wraps in <mark> each word that starts with one
+// of the search words (the index stems words, so "model" also finds
+// "models": a prefix match shows that).
+func highlight(text string, words []string) template.HTML {
+	if len(words) == 0 {
+		return template.HTML(template.HTMLEscapeString(text))
+	}
+	var b strings.Builder
+	start := -1 // start of the current word
+	flush := func(end int) {
+		w := text[start:end]
+		lw := strings.ToLower(w)
+		hit := false
+		for _, q := range words {
+			if strings.HasPrefix(lw, q) {
+				hit = true
+				break
+			}
+		}
+		if hit {
+			b.WriteString("<mark>" + template.HTMLEscapeString(w) + "</mark>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(w))
+		}
+	}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		inWord := unicode.IsLetter(r) || unicode.IsDigit(r)
+		switch {
+		case inWord && start < 0:
+			start = i
+		case !inWord && start >= 0:
+			flush(i)
+			start = -1
+		}
+		if !inWord {
+			b.WriteString(template.HTMLEscapeString(text[i : i+size]))
+		}
+		i += size
+	}
+	if start >= 0 {
+		flush(len(text))
+	}
+	return template.HTML(b.String())
+}
