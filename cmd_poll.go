@@ -163,27 +163,3 @@ func pollOnce(ctx context.Context, p *feeds.Poller, srcs []store.Source, a *app)
 	sum.took = time.Since(start)
 	return sum
 }
-
-// serve polls on schedule until ctx is cancelled (the web server is the
-// next issue).
-func (a *app) serve(ctx context.Context, args []string) error {
-	fs := a.flagSet("serve")
-	if err := a.parseCommand(fs, args); err != nil {
-		return err
-	}
-	s, err := a.openSeeded(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	a.log.Info("polling sources on schedule; Ctrl-C to stop", "db", a.cfg.DB, "workers", a.cfg.Workers)
-	err = a.newPoller(s).Run(ctx, func(r feeds.Result) {
-		if r.Err != nil {
-			a.log.Warn("poll failed", "source", r.Source.URL, "err", r.Err, "next", r.NextCheck.Format(time.RFC3339))
-			return
-		}
-		a.log.Info("polled", "source", r.Source.URL, "status", r.Status, "new", r.New, "updated", r.Updated, "next", r.NextCheck.Format(time.RFC3339))
-	})
-	a.log.Info("stopped")
-	return err
-}

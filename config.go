@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
 
 	"recap/feeds"
+	"recap/server"
 	"recap/store"
 	"recap/store/sqlite"
 )
@@ -28,6 +30,8 @@ type config struct {
 	Workers              int
 	PerHostLimit         int
 	FetchTimeout         time.Duration
+	Addr                 string // where serve listens
+	BaseURL              string // public URL of the site; "" derives it from Addr
 }
 
 // option is one setting: its flag, its environment variable, its default
@@ -90,6 +94,33 @@ var options = []option{
 			c.FetchTimeout = d
 			return nil
 		}},
+	{flag: "addr", env: "RECAP_ADDR", def: "127.0.0.1:8080",
+		usage: "address the web server listens on, host:port (0.0.0.0:8080 for every interface)",
+		set: func(c *config, v string) error {
+			host, port, err := net.SplitHostPort(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not host:port (such as 127.0.0.1:8080)", v)
+			}
+			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return fmt.Errorf("%q: port %q is not a number from 0 to 65535", v, port)
+			}
+			c.Addr = net.JoinHostPort(host, port)
+			return nil
+		}},
+	{flag: "base-url", env: "RECAP_BASE_URL", def: "",
+		usage: "public URL of the site, used for absolute links in feeds (default: http://ADDR)",
+		set: func(c *config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				c.BaseURL = ""
+				return nil
+			}
+			u, err := server.ParseBaseURL(v)
+			if err != nil {
+				return err
+			}
+			c.BaseURL = u.String()
+			return nil
+		}},
 }
 
 func setInt(dst *int, v string, lo, hi int) error {
@@ -135,6 +166,7 @@ func bindGlobals(fs *flag.FlagSet, c *config) {
 
 type app struct {
 	cfg    *config
+	getenv func(string) string
 	log    *slog.Logger
 	stdin  io.Reader
 	stdout io.Writer
@@ -146,7 +178,7 @@ func parseGlobal(args []string, getenv func(string) string, stderr io.Writer) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	a := &app{cfg: c, stderr: stderr}
+	a := &app{cfg: c, stderr: stderr, getenv: getenv}
 	fs := a.flagSet("recap")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -187,7 +219,7 @@ func (a *app) usage(w io.Writer) {
 Usage: recap [settings] [command] [arguments]
 
 Commands:
-  serve (default)           poll sources on schedule until Ctrl-C
+  serve (default)           serve the web site on --addr and poll sources on schedule, until Ctrl-C
   poll --once               fetch every enabled source now, store what is new, print a summary
   sources list              list sources with their health
   sources add URL           add a feed (--title, --filter all|ai, --weight N, --interval D)
@@ -197,6 +229,11 @@ Commands:
   export articles           write every stored article as JSON lines
 
 Settings (flag, environment variable, default):
+`)
+	defer fmt.Fprint(w, `
+RECAP_ADMIN_TOKEN (environment only, so it never shows in a process list):
+      enables the admin API (adding, removing, refreshing and importing sources)
+      for requests with the header "Authorization: Bearer TOKEN"
 `)
 	for _, o := range options {
 		fmt.Fprintf(w, "  --%-24s %-30s %q\n      %s\n", o.flag, o.env, o.def, o.usage)
