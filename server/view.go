@@ -145,6 +145,9 @@ func hook(summary string) string {
 		if rest[0] != ' ' {
 			continue
 		}
+		if r == '.' && abbreviation(s[:i]) {
+			continue
+		}
 		next, _ := utf8.DecodeRuneInString(strings.TrimLeft(rest, " "))
 		if unicode.IsUpper(next) || unicode.IsDigit(next) || next == '"' || next == '“' {
 			return s[:i+1]
@@ -163,9 +166,35 @@ func hook(summary string) string {
 	return strings.TrimRight(s[:cut], " ,;:") + "…"
 }
 
+// abbreviations whose period does not end a sentence.
+var abbreviations = map[string]bool{
+	"e.g": true, "i.e": true, "etc": true, "vs": true, "mr": true, "mrs": true, "ms": true,
+	"dr": true, "prof": true, "inc": true, "corp": true, "co": true, "ltd": true, "jr": true,
+	"sr": true, "st": true, "no": true, "u.s": true, "u.k": true, "e.u": true, "approx": true,
+}
+
+// abbreviation reports whether before ends with an abbreviation or an
+// initial ("J. Smith"), so the period after it does not end the sentence.
+func abbreviation(before string) bool {
+	word := before[strings.LastIndexAny(before, " (\"“")+1:]
+	if utf8.RuneCountInString(word) == 1 {
+		r, _ := utf8.DecodeRuneInString(word)
+		return unicode.IsUpper(r)
+	}
+	return abbreviations[strings.ToLower(word)]
+}
+
 // feedLink is a <link rel="alternate"> of a page.
 type feedLink struct {
 	Type, Title, Href string
+}
+
+// Attrs renders the link's attributes. html/template would write the "+" of
+// "application/rss+xml" as "&#43;": valid HTML, but feed autodiscovery in
+// some readers matches the attribute text as is.
+func (l feedLink) Attrs() template.HTMLAttr {
+	esc := template.HTMLEscapeString
+	return template.HTMLAttr(`type="` + esc(l.Type) + `" title="` + esc(l.Title) + `" href="` + esc(l.Href) + `"`)
 }
 
 // pageData is what the layout needs around a page's own content.
