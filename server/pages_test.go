@@ -39,8 +39,8 @@ func TestHomePageListsNewestFirstWithFreshnessAndCollectionTime(t *testing.T) {
 		`<a href="/articles/`,
 		`<span class="fresh">Fresh</span>`,
 		"collected in 16m",
-		"just now",   // article 0 of source 1: published 1s before testNow
-		"7m ago",     // article 1
+		"just now", // article 0 of source 1: published 1s before testNow
+		"7m ago",   // article 1
 		`<a href="/sources/1">Source 1</a>`,
 		`rel="alternate" type="application/rss+xml" title="Recap: latest AI news (RSS)" href="https://news.example.org/recap/feed.xml"`,
 		`type="application/atom+xml"`, `type="application/feed+json"`,
