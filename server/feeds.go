@@ -322,7 +322,7 @@ type rssAtomLink struct {
 type rssItem struct {
 	Title       string     `xml:"title"`
 	Link        string     `xml:"link"`
-	Description string     `xml:"description"`
+	Description string     `xml:"description,omitempty"`
 	Content     string     `xml:"content:encoded"`
 	GUID        rssGUID    `xml:"guid"`
 	PubDate     string     `xml:"pubDate"`

@@ -34,7 +34,7 @@ var hostileTitles = []string{
 	`AT&T <b>bold</b> "quotes" 'apos' — ünïcödé — 🚀`,
 	"A control char \x01 in the middle",
 	`</title><script>alert(1)</script> & &amp; &lt;`,
-	`]]> <![CDATA[ x ]]> &#x1F680; &nbsp; \ back\slash`,
+	`Why "]]>" ends a CDATA section, and \back\slashes`,
 }
 
 // newTestStore opens an empty SQLite store in a temporary directory, closed
