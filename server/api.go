@@ -1,16 +1,288 @@
 package server
 
-import "net/http"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
-// Placeholder until the API lands.
+	"github.com/go-chi/chi/v5"
 
-func (s *Server) apiArticles(r *http.Request) (*response, error) { return notYet(r) }
-func (s *Server) apiArticle(r *http.Request) (*response, error)  { return notYet(r) }
-func (s *Server) apiSources(r *http.Request) (*response, error)  { return notYet(r) }
-func (s *Server) apiSource(r *http.Request) (*response, error)   { return notYet(r) }
+	"recap/store"
+)
 
-func (s *Server) requireAdmin(next http.Handler) http.Handler             { return http.NotFoundHandler() }
-func (s *Server) apiAddSource(w http.ResponseWriter, r *http.Request)     {}
-func (s *Server) apiDeleteSource(w http.ResponseWriter, r *http.Request)  {}
-func (s *Server) apiRefreshSource(w http.ResponseWriter, r *http.Request) {}
-func (s *Server) apiImportSources(w http.ResponseWriter, r *http.Request) {}
+// The JSON API (/api/v1) serves what the pages show, for programs; docs/api.md
+// is its contract and a test holds the routes to it. Field names follow
+// `recap export articles` where they overlap: add fields, never rename them.
+
+// API list limits.
+const (
+	apiDefaultLimit = store.DefaultLimit
+	apiMaxLimit     = 200
+	// apiMaxSearchOffset bounds how deep search results can be paged: a deep
+	// offset costs the index the whole prefix, and nobody reads that far.
+	apiMaxSearchOffset = 10_000
+)
+
+// articleJSON is one article in the API.
+type articleJSON struct {
+	ID         int64    `json:"id"`
+	URL        string   `json:"url"`
+	Title      string   `json:"title"`
+	Summary    string   `json:"summary"`
+	Published  string   `json:"published"`
+	Collected  string   `json:"collected"`
+	Source     string   `json:"source"`
+	SourceID   int64    `json:"source_id"`
+	SourceURL  string   `json:"source_url"`
+	Author     string   `json:"author"`
+	Categories []string `json:"categories"`
+	Image      string   `json:"image"`
+	Page       string   `json:"page"`
+}
+
+// articleDetailJSON is an article with where it was seen. The items' own
+// GUIDs and links stay private: only the canonical URL is published.
+type articleDetailJSON struct {
+	articleJSON
+	Seen []sightingJSON `json:"seen"`
+}
+
+type sightingJSON struct {
+	Source    string `json:"source"`
+	SourceID  int64  `json:"source_id"`
+	SourceURL string `json:"source_url"`
+	FirstSeen string `json:"first_seen"`
+}
+
+type articleListJSON struct {
+	Articles []articleJSON `json:"articles"`
+	Next     string        `json:"next"` // cursor of the next page; "" on the last
+}
+
+// sourceJSON is one source with its health.
+type sourceJSON struct {
+	ID         int64   `json:"id"`
+	URL        string  `json:"url"`
+	Title      string  `json:"title"`
+	SiteURL    string  `json:"site_url"`
+	Filter     string  `json:"filter"`
+	Weight     float64 `json:"weight"`
+	Enabled    bool    `json:"enabled"`
+	Interval   int64   `json:"interval"` // seconds; 0 adapts to the feed
+	Created    string  `json:"created"`
+	LastCheck  string  `json:"last_check"`
+	NextCheck  string  `json:"next_check"`
+	LastStatus int     `json:"last_status"`
+	LastError  string  `json:"last_error"`
+	ErrorCount int     `json:"error_count"`
+	LastItems  int     `json:"last_items"`
+	Articles   int     `json:"articles"`
+	Page       string  `json:"page"`
+}
+
+type sourceListJSON struct {
+	Sources []sourceJSON `json:"sources"`
+}
+
+// apiTime formats t in RFC 3339, UTC; "" for never.
+func apiTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func (s *Server) articleJSONOf(rec store.ArticleRecord) articleJSON {
+	a := rec.Article
+	cats := a.Categories
+	if cats == nil {
+		cats = []string{}
+	}
+	return articleJSON{
+		ID: a.ID, URL: a.URL, Title: a.Title, Summary: a.Summary,
+		Published: apiTime(a.Published), Collected: apiTime(a.Collected),
+		Source: rec.Source, SourceID: a.SourceID, SourceURL: rec.SourceURL,
+		Author: a.Author, Categories: cats, Image: webLink(a.ImageURL),
+		Page: s.abs("/articles/" + strconv.FormatInt(a.ID, 10)),
+	}
+}
+
+func (s *Server) sourceJSONOf(src store.Source) sourceJSON {
+	return sourceJSON{
+		ID: src.ID, URL: src.URL, Title: src.Title, SiteURL: webLink(src.SiteURL),
+		Filter: src.Filter, Weight: src.Weight, Enabled: src.Enabled,
+		Interval: int64(src.Interval / time.Second), Created: apiTime(src.Created),
+		LastCheck: apiTime(src.LastCheck), NextCheck: apiTime(src.NextCheck),
+		LastStatus: src.LastStatus, LastError: src.LastError, ErrorCount: src.ErrorCount,
+		LastItems: src.LastItems, Articles: src.Articles,
+		Page: s.abs("/sources/" + strconv.FormatInt(src.ID, 10)),
+	}
+}
+
+// jsonResponse renders v into a cacheable response.
+func jsonResponse(v any) (*response, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode json: %w", err)
+	}
+	return newResponse(append(body, '\n'), "application/json; charset=utf-8"), nil
+}
+
+// cachedUnlessSearch serves render from the cache, except searches (q):
+// there are too many distinct queries for them to be worth memory.
+func (s *Server) cachedUnlessSearch(d deps, render renderFunc) http.HandlerFunc {
+	cached, uncached := s.cached(d, render), s.uncached(d, render)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if strings.TrimSpace(r.URL.Query().Get("q")) != "" {
+			uncached(w, r)
+			return
+		}
+		cached(w, r)
+	}
+}
+
+// apiLimit reads the limit parameter: 1 to apiMaxLimit, default apiDefaultLimit.
+func apiLimit(v string) (int, error) {
+	if v == "" {
+		return apiDefaultLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > apiMaxLimit {
+		return 0, errorf(http.StatusBadRequest, "invalid limit %q: want a whole number from 1 to %d", v, apiMaxLimit)
+	}
+	return n, nil
+}
+
+// Search results are ranked, not dated, so their cursor is an offset:
+// "o" and the number of results before the page.
+
+func formatSearchCursor(offset int) string { return "o" + strconv.Itoa(offset) }
+
+func parseSearchCursor(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(v, "o"))
+	if !strings.HasPrefix(v, "o") || err != nil || n < 1 || n > apiMaxSearchOffset {
+		return 0, errorf(http.StatusBadRequest, "invalid cursor %q for a search", v)
+	}
+	return n, nil
+}
+
+// apiArticles: GET /api/v1/articles, newest first, or search results with q.
+func (s *Server) apiArticles(r *http.Request) (*response, error) {
+	q := r.URL.Query()
+	limit, err := apiLimit(q.Get("limit"))
+	if err != nil {
+		return nil, err
+	}
+	if text := strings.TrimSpace(q.Get("q")); text != "" {
+		return s.apiSearch(r, text, limit)
+	}
+	before, err := parseCursor(q.Get("before"))
+	if err != nil {
+		return nil, err
+	}
+	var sourceID int64
+	if v := q.Get("source"); v != "" {
+		sourceID, err = strconv.ParseInt(v, 10, 64)
+		if err != nil || sourceID <= 0 {
+			return nil, errorf(http.StatusBadRequest, "invalid source %q: want a source id", v)
+		}
+		if _, err := s.store.Source(r.Context(), sourceID); err != nil {
+			return nil, apiLookupError(err, "source", sourceID)
+		}
+	}
+	recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: limit, Before: before, SourceID: sourceID})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	return s.articleList(recs, nextCursor(recs, limit))
+}
+
+// apiSearch is GET /api/v1/articles?q=: best match first.
+func (s *Server) apiSearch(r *http.Request, text string, limit int) (*response, error) {
+	q := r.URL.Query()
+	if len(text) > searchMaxLen {
+		return nil, errorf(http.StatusBadRequest, "the search is longer than %d characters", searchMaxLen)
+	}
+	if q.Get("source") != "" {
+		return nil, errorf(http.StatusBadRequest, "q and source cannot be combined")
+	}
+	offset, err := parseSearchCursor(q.Get("before"))
+	if err != nil {
+		return nil, err
+	}
+	recs, err := s.store.Search(r.Context(), store.SearchQuery{Text: text, Limit: limit, Offset: offset})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	next := ""
+	if len(recs) == limit && offset+limit <= apiMaxSearchOffset {
+		next = formatSearchCursor(offset + limit)
+	}
+	return s.articleList(recs, next)
+}
+
+func (s *Server) articleList(recs []store.ArticleRecord, next string) (*response, error) {
+	out := articleListJSON{Articles: make([]articleJSON, len(recs)), Next: next}
+	for i, rec := range recs {
+		out.Articles[i] = s.articleJSONOf(rec)
+	}
+	return jsonResponse(out)
+}
+
+// apiArticle: GET /api/v1/articles/{id}, with its sightings.
+func (s *Server) apiArticle(r *http.Request) (*response, error) {
+	id, err := pathID(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.store.Article(r.Context(), id)
+	if err != nil {
+		return nil, apiLookupError(err, "article", id)
+	}
+	out := articleDetailJSON{articleJSON: s.articleJSONOf(rec), Seen: make([]sightingJSON, len(rec.Seen))}
+	for i, g := range rec.Seen {
+		out.Seen[i] = sightingJSON{Source: g.Source, SourceID: g.SourceID, SourceURL: g.SourceURL, FirstSeen: apiTime(g.FirstSeen)}
+	}
+	return jsonResponse(out)
+}
+
+// apiSources: GET /api/v1/sources, every source with its health.
+func (s *Server) apiSources(r *http.Request) (*response, error) {
+	srcs, err := s.store.Sources(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	out := sourceListJSON{Sources: make([]sourceJSON, len(srcs))}
+	for i, src := range srcs {
+		out.Sources[i] = s.sourceJSONOf(src)
+	}
+	return jsonResponse(out)
+}
+
+// apiSource: GET /api/v1/sources/{id}.
+func (s *Server) apiSource(r *http.Request) (*response, error) {
+	id, err := pathID(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.store.Source(r.Context(), id)
+	if err != nil {
+		return nil, apiLookupError(err, "source", id)
+	}
+	return jsonResponse(s.sourceJSONOf(src))
+}
+
+// apiLookupError names what was not found; any other failure is the store's.
+func apiLookupError(err error, what string, id int64) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "no %s with id %d", what, id)
+	}
+	return fmt.Errorf("%w: %w", errUnavailable, err)
+}

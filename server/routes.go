@@ -44,7 +44,7 @@ func (s *Server) Handler() http.Handler {
 			httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 				s.fail(w, r, errorf(http.StatusTooManyRequests, "too many requests: at most %d a minute", s.cfg.RateLimit))
 			})))
-		r.Get("/articles", s.cached(onArticles|onSources, s.apiArticles))
+		r.Get("/articles", s.cachedUnlessSearch(onArticles|onSources, s.apiArticles))
 		r.Get("/articles/{id}", s.cached(onArticles|onSources, s.apiArticle))
 		r.Get("/sources", s.cached(onSources, s.apiSources))
 		r.Get("/sources/{id}", s.cached(onSources, s.apiSource))
