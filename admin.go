@@ -32,8 +32,7 @@ type sourceAdmin struct {
 }
 
 var (
-	_ server.SourceAdmin   = (*sourceAdmin)(nil)
-	_ server.SettingsAdder = (*sourceAdmin)(nil)
+	_ server.SourceAdmin = (*sourceAdmin)(nil)
 )
 
 // newSourceAdmin builds the admin over the store and the poller serve runs,
@@ -59,15 +58,10 @@ type adminInputError struct {
 func (e *adminInputError) Error() string   { return e.err.Error() }
 func (e *adminInputError) Unwrap() []error { return []error{e.kind, e.err} }
 
-// Add adds the feed at rawURL with the default settings.
-func (sa *sourceAdmin) Add(ctx context.Context, rawURL string) (server.AddResult, error) {
-	return sa.AddWithSettings(ctx, server.NewSource{URL: rawURL})
-}
-
-// AddWithSettings finds the feed ns.URL means, stores it as a source and
+// Add finds the feed ns.URL means, stores it as a source and
 // polls it once. A failed first poll is not an error: the source stays and
 // the result says what went wrong.
-func (sa *sourceAdmin) AddWithSettings(ctx context.Context, ns server.NewSource) (server.AddResult, error) {
+func (sa *sourceAdmin) Add(ctx context.Context, ns server.NewSource) (server.AddResult, error) {
 	o := feeds.OPMLSource{URL: ns.URL, Title: ns.Title, Filter: ns.Filter, Weight: ns.Weight}
 	if err := o.Check(); err != nil {
 		return server.AddResult{}, &adminInputError{server.ErrBadInput, err}

@@ -52,7 +52,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		BaseURL:    baseURL,
 		Log:        a.log,
 		AdminToken: a.getenv("RECAP_ADMIN_TOKEN"),
-		// Admin: set below once the admin API's wiring lands (admin.go).
+		Admin:      newSourceAdmin(a, s, poller),
 		WriteOPML:  feeds.WriteOPML,
 		VersionTTL: time.Second,
 		Metrics:    metrics,

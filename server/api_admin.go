@@ -36,13 +36,6 @@ type NewSource struct {
 	Weight float64
 }
 
-// SettingsAdder is a SourceAdmin that also takes the settings a new source
-// is added with (title, filter, weight). Without it, POST /api/v1/sources
-// takes only the URL.
-type SettingsAdder interface {
-	AddWithSettings(ctx context.Context, ns NewSource) (AddResult, error)
-}
-
 // requireAdmin lets a request through only with the admin token as a
 // Bearer token. Without a configured token the routes do not exist.
 func (s *Server) requireAdmin(next http.Handler) http.Handler {
@@ -122,15 +115,7 @@ func (s *Server) apiAddSource(w http.ResponseWriter, r *http.Request) {
 		}
 		ns.Weight = *req.Weight
 	}
-	var res AddResult
-	var err error
-	if sa, ok := s.cfg.Admin.(SettingsAdder); ok {
-		res, err = sa.AddWithSettings(r.Context(), ns)
-	} else if ns.Title != "" || ns.Filter != "" || ns.Weight != 0 {
-		err = errorf(http.StatusBadRequest, "this server takes only the url of a new source")
-	} else {
-		res, err = s.cfg.Admin.Add(r.Context(), ns.URL)
-	}
+	res, err := s.cfg.Admin.Add(r.Context(), ns)
 	if res.Source.ID != 0 {
 		s.Changed()
 	}

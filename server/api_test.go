@@ -437,11 +437,7 @@ type apiFakeAdmin struct {
 	imported  []string
 }
 
-func (f *apiFakeAdmin) Add(ctx context.Context, rawURL string) (AddResult, error) {
-	return f.AddWithSettings(ctx, NewSource{URL: rawURL})
-}
-
-func (f *apiFakeAdmin) AddWithSettings(ctx context.Context, ns NewSource) (AddResult, error) {
+func (f *apiFakeAdmin) Add(ctx context.Context, ns NewSource) (AddResult, error) {
 	f.mu.Lock()
 	f.added = append(f.added, ns)
 	f.mu.Unlock()
@@ -472,12 +468,6 @@ func (f *apiFakeAdmin) Import(ctx context.Context, opml io.Reader) (ImportResult
 	f.mu.Unlock()
 	return ImportResult{Added: 2, Skipped: 1}, f.err
 }
-
-// apiURLOnlyAdmin is a SourceAdmin without SettingsAdder: its own
-// AddWithSettings, of another signature, hides the fake's.
-type apiURLOnlyAdmin struct{ *apiFakeAdmin }
-
-func (a apiURLOnlyAdmin) AddWithSettings() {}
 
 const apiToken = "s3cret-admin-token"
 
@@ -667,17 +657,6 @@ func TestAPIAddSource(t *testing.T) {
 			t.Errorf("a refused body reached the admin: %+v", fake.added[before:])
 		}
 	})
-}
-
-func TestAPIAddSourceURLOnlyAdmin(t *testing.T) {
-	fake := &apiFakeAdmin{}
-	srv, st := newTestServer(t, func(c *Config) { c.AdminToken = apiToken; c.Admin = apiURLOnlyAdmin{fake} })
-	fake.st = st
-	h := srv.Handler()
-	apiError(t, apiAdmin(t, h, http.MethodPost, "/api/v1/sources", "application/json", `{"url": "https://a.example/", "title": "T"}`),
-		http.StatusBadRequest, "only the url")
-	w := apiAdmin(t, h, http.MethodPost, "/api/v1/sources", "application/json", `{"url": "https://a.example/"}`)
-	apiDecode(t, w, http.StatusCreated, nil)
 }
 
 func TestAPIAdminNotWired(t *testing.T) {

@@ -22,9 +22,9 @@ import (
 // SourceAdmin is what the admin API does that needs the feeds stage
 // (fetching, discovery, OPML); main wires it, so server never imports feeds.
 type SourceAdmin interface {
-	// Add finds the feed at rawURL (a feed, or a page that links one),
-	// stores it as a source and polls it once.
-	Add(ctx context.Context, rawURL string) (AddResult, error)
+	// Add finds the feed at ns.URL (a feed, or a page that links one),
+	// stores it as a source with ns's settings and polls it once.
+	Add(ctx context.Context, ns NewSource) (AddResult, error)
 	// Refresh polls one stored source now.
 	Refresh(ctx context.Context, src store.Source) (PollResult, error)
 	// Import adds the sources of an OPML document.
