@@ -58,6 +58,9 @@ func (s *Server) homePage(r *http.Request) (*response, error) {
 type articleView struct {
 	entryView
 	Outlets []outletView
+	// MoreThanHook: the summary says more than its first sentence, so it
+	// is shown whole below the hook rather than repeated.
+	MoreThanHook bool
 }
 
 // outletView is one outlet that carried the article.
@@ -76,6 +79,7 @@ func (s *Server) articlePage(r *http.Request) (*response, error) {
 		return nil, err
 	}
 	v := articleView{entryView: s.entryOf(rec, s.now())}
+	v.MoreThanHook = strings.TrimSpace(v.Summary) != v.Hook
 	for _, g := range rec.Seen {
 		v.Outlets = append(v.Outlets, outletView{
 			Name: g.Source, Page: fmt.Sprintf("/sources/%d", g.SourceID),

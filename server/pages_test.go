@@ -104,6 +104,7 @@ func TestArticlePageShowsHookSummaryOriginalLinkAndRights(t *testing.T) {
 	a.Summary = "China's V4 models are optimized for Huawei chips. They bypass US restrictions, e.g. on Nvidia parts."
 	b := testArticle(src, 1)
 	b.URL = "" // an item without a web link
+	b.Summary = "Only one sentence here."
 	b.Link = "javascript:alert(1)"
 	saveArticles(t, st, src, []news.Article{a, b})
 	recs, _ := st.Articles(t.Context(), store.ArticleQuery{})
@@ -138,6 +139,9 @@ func TestArticlePageShowsHookSummaryOriginalLinkAndRights(t *testing.T) {
 	w = get(t, h, fmt.Sprintf("/articles/%d", ids[b.Title]))
 	if w.Code != http.StatusOK {
 		t.Fatalf("article page without link = %d", w.Code)
+	}
+	if strings.Contains(w.Body.String(), `id="summary-h"`) {
+		t.Error("a one-sentence summary is shown twice: as the hook and as the summary")
 	}
 	if strings.Contains(w.Body.String(), "javascript:") {
 		t.Error("a javascript: link reached the page")
