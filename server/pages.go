@@ -261,18 +261,30 @@ func (s *Server) searchPage(r *http.Request) (*response, error) {
 	return s.htmlPage(r, "search", title, v)
 }
 
-// searchWords are the words of a query as highlight looks for them.
+// searchWords are the words of a query as highlight looks for them: lower
+// case, with common English endings cut, since the index stems words
+// ("transforms" also finds "transforming").
 func searchWords(q string) []string {
 	var out []string
 	for _, w := range strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		out = append(out, strings.ToLower(w))
+		out = append(out, stemPrefix(strings.ToLower(w)))
 	}
 	return out
 }
 
+// stemPrefix cuts one common ending off a word, keeping at least three
+// letters, so the prefix covers the word's other forms.
+func stemPrefix(w string) string {
+	for _, suf := range []string{"ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s", "e", "y"} {
+		if stem, ok := strings.CutSuffix(w, suf); ok && utf8.RuneCountInString(stem) >= 3 {
+			return stem
+		}
+	}
+	return w
+}
+
 // highlight escapes text and wraps in <mark> each word that starts with one
-// of the search words (the index stems words, so "model" also finds
-// "models": a prefix match shows that).
+// of the search words (stem prefixes, see searchWords).
 func highlight(text string, words []string) template.HTML {
 	if len(words) == 0 {
 		return template.HTML(template.HTMLEscapeString(text))

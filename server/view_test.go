@@ -69,6 +69,8 @@ func TestHighlightMarksWordPrefixesAndEscapes(t *testing.T) {
 		{"Models & <chips>", []string{"model"}, "<mark>Models</mark> &amp; &lt;chips&gt;"},
 		{"Émile's MODEL", []string{"émile", "model"}, "<mark>Émile</mark>&#39;s <mark>MODEL</mark>"},
 		{"remodel", []string{"model"}, "remodel"},
+		{"Transforming transforms transform trans", searchWords("transforms"), "<mark>Transforming</mark> <mark>transforms</mark> <mark>transform</mark> trans"},
+		{"Models, modeling and a modem", searchWords("models"), "<mark>Models</mark>, <mark>modeling</mark> and a modem"},
 		{"plain <b>", nil, "plain &lt;b&gt;"},
 	}
 	for _, tc := range tests {

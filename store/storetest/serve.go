@@ -85,9 +85,9 @@ func testArticlesNewestFirst(t *testing.T, s store.Store) {
 // literally, and pages with an offset.
 func testSearch(t *testing.T, s store.Store) {
 	src := addSource(t, s, "https://a.example/feed")
-	arts := items("s", 4)
+	arts := items("s", 12) // enough that "alpaca" is a rare word: bm25 needs it
 	arts[0].Title = "Alpaca model beats chess engines"
-	arts[1].Summary = "An alpaca appears in the summary only."
+	arts[1].Summary = "Alpaca, alpaca: an alpaca in the summary only."
 	arts[2].Title = "Nothing related"
 	save(t, s, result(src, base, arts))
 
@@ -121,6 +121,11 @@ func testSearch(t *testing.T, s store.Store) {
 		}
 		t.Fatalf("no article %q", title)
 		return 0
+	}
+	// A match in the title ranks above a match in the summary, though the
+	// summary's article is shorter.
+	if got := search(store.SearchQuery{Text: "alpaca"}); got[0] != id(arts[0].Title) {
+		t.Errorf("Search(alpaca) = %v: the title match %d is not first", got, id(arts[0].Title))
 	}
 	if got := search(store.SearchQuery{Text: "alpaca chess"}); !slices.Equal(got, []int64{id(arts[0].Title)}) {
 		t.Errorf("Search(alpaca chess) = %v, want only the title match", got)

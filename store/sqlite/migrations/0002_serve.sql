@@ -14,3 +14,7 @@ CREATE TABLE changes (
     sources_at  INTEGER NOT NULL
 );
 INSERT INTO changes (id, articles, articles_at, sources, sources_at) VALUES (1, 0, 0, 0, 0);
+
+-- Search ranks a match in the title above one in the summary, and both
+-- above one in the body text (bm25 column weights: title, summary, text).
+INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(10.0, 2.0, 1.0)');
