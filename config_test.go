@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,6 +61,11 @@ func TestBadSettingsGiveClearErrors(t *testing.T) {
 		{"remove non-number", nil, []string{"sources", "remove", "abc"}, `source ID "abc"`},
 		{"missing opml", nil, []string{"sources", "import", "/nonexistent/x.opml"}, "no such file"},
 		{"export what", nil, []string{"export", "stories"}, "want `export articles`"},
+		{"addr without port", nil, []string{"--addr", "localhost", "serve"}, `"localhost" is not host:port`},
+		{"addr bad port", map[string]string{"RECAP_ADDR": "127.0.0.1:http2"}, nil, `RECAP_ADDR: "127.0.0.1:http2": port "http2" is not a number`},
+		{"base url relative", nil, []string{"--base-url", "news.example.org", "serve"}, "want an absolute http:// or https:// URL"},
+		{"base url query", map[string]string{"RECAP_BASE_URL": "https://x.example/?a=1"}, nil, "RECAP_BASE_URL"},
+		{"serve argument", nil, []string{"serve", "now"}, `unexpected argument "now"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -80,6 +86,21 @@ func TestBadSettingsGiveClearErrors(t *testing.T) {
 				t.Errorf("error %q (stderr %q) does not say %q", err, errb.String(), c.want)
 			}
 		})
+	}
+}
+
+// TestServeRefusesATakenAddress: a second Recap on the same address says
+// what is wrong instead of failing later or serving nothing.
+func TestServeRefusesATakenAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var errb bytes.Buffer
+	err = run(t.Context(), []string{"--db", filepath.Join(t.TempDir(), "x.db"), "--addr", ln.Addr().String()}, envOf(nil), nil, &bytes.Buffer{}, &errb)
+	if err == nil || !strings.Contains(err.Error(), "listen on "+ln.Addr().String()) || !strings.Contains(err.Error(), "--addr") {
+		t.Errorf("serve on a taken address: %v", err)
 	}
 }
 
