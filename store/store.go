@@ -172,7 +172,8 @@ type Store interface {
 	Articles(ctx context.Context, q ArticleQuery) ([]ArticleRecord, error)
 	// Search returns a page of the articles whose title, summary or text
 	// match every word of q.Text, best match first, without their sightings.
-	// Articles are searchable shortly after they are stored.
+	// Articles are searchable shortly after they are stored. A backend may
+	// rank only the newest few thousand matches, to stay fast on common words.
 	Search(ctx context.Context, q SearchQuery) ([]ArticleRecord, error)
 	// Version returns the store's change counters.
 	Version(ctx context.Context) (Version, error)
