@@ -262,6 +262,9 @@ func drive(ctx context.Context, newReq func() requester, t target, cfg loadConfi
 				j := rng.IntN(len(t.urls))
 				t0 := time.Now()
 				if interval > 0 {
+					if !due.Before(deadline) {
+						return // not after sleeping till then: a run would outlast its duration
+					}
 					if wait := due.Sub(t0); wait > 0 {
 						timer.Reset(wait)
 						select {
