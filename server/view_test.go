@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"recap/store"
 )
 
 func TestHookIsTheFirstSentence(t *testing.T) {
@@ -195,5 +197,37 @@ func TestCacheStaysWithinItsBytes(t *testing.T) {
 	// The most recent entry survives.
 	if _, ok := c.byKey["/articles/199"]; !ok {
 		t.Error("the most recent entry was evicted")
+	}
+}
+
+// TestClockTagsTurnOverAtStaggeredSeconds: a response on the clock changes
+// tag once a minute, and different keys change at different seconds, so
+// cached pages do not all render again at once.
+func TestClockTagsTurnOverAtStaggeredSeconds(t *testing.T) {
+	v := store.Version{Articles: 3, Sources: 4}
+	start := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	turnovers := map[int]bool{} // second of the minute at which a key's tag changes
+	for i := range 50 {
+		key := fmt.Sprintf("/articles/%d?", i)
+		changes, at := 0, -1
+		prev := tagOf(key, onArticles|onClock, v, start)
+		for s := 1; s <= 60; s++ {
+			tag := tagOf(key, onArticles|onClock, v, start.Add(time.Duration(s)*time.Second))
+			if tag != prev {
+				changes++
+				at = s % 60
+			}
+			prev = tag
+		}
+		if changes != 1 {
+			t.Fatalf("%s changed tag %d times in a minute, want once", key, changes)
+		}
+		turnovers[at] = true
+	}
+	if len(turnovers) < 20 {
+		t.Errorf("50 keys turn over at only %d distinct seconds: not staggered", len(turnovers))
+	}
+	if tagOf("/", onArticles, v, start) != tagOf("/", onArticles, v, start.Add(time.Hour)) {
+		t.Error("a response off the clock changed tag with time")
 	}
 }

@@ -131,11 +131,15 @@ func (s *Store) Search(ctx context.Context, q store.SearchQuery) ([]store.Articl
 	// 20 ms. For news, a strong match from years ago below the newest
 	// 2,000 is rarely what a reader is after.
 	window := max(searchWindow, offset+limit)
+	// The page is cut from the window before the join, so only its rows
+	// are read from articles.
 	recs, err := s.queryArticles(ctx, `SELECT `+articleColumns+`
-		FROM (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f
+		FROM (SELECT rowid, rank FROM
+			(SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)
+			ORDER BY rank, rowid DESC LIMIT ? OFFSET ?) f
 		JOIN articles a ON a.id = f.rowid
 		LEFT JOIN sources src ON src.id = a.source_id
-		ORDER BY f.rank, a.id DESC LIMIT ? OFFSET ?`, match, window, limit, offset)
+		ORDER BY f.rank, a.id DESC`, match, window, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", q.Text, err)
 	}
