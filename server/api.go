@@ -132,16 +132,16 @@ func jsonResponse(v any) (*response, error) {
 	return newResponse(append(body, '\n'), "application/json; charset=utf-8"), nil
 }
 
-// cachedUnlessSearch serves render from the cache, except searches (q):
-// there are too many distinct queries for them to be worth memory.
-func (s *Server) cachedUnlessSearch(d deps, render renderFunc) http.HandlerFunc {
-	cached, uncached := s.cached(d, render), s.uncached(d, render)
+// cachedPagesOrSearches serves render from the cache of pages and feeds, and
+// searches (q) from the cache of searches.
+func (s *Server) cachedPagesOrSearches(d deps, render renderFunc) http.HandlerFunc {
+	pages, searches := s.cached(d, render), s.cached(d|onSearch, render)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if strings.TrimSpace(r.URL.Query().Get("q")) != "" {
-			uncached(w, r)
+			searches(w, r)
 			return
 		}
-		cached(w, r)
+		pages(w, r)
 	}
 }
 

@@ -38,7 +38,8 @@ type deps int
 const (
 	onArticles deps = 1 << iota
 	onSources
-	onClock // relative times ("3h ago"): rendered again every minute
+	onClock  // relative times ("3h ago"): rendered again every minute
+	onSearch // search results: outdated when new articles become searchable
 )
 
 // tagOf is the cache tag of the response at key with these deps at
@@ -54,6 +55,9 @@ func tagOf(key string, d deps, v store.Version, now time.Time) string {
 	}
 	if d&onSources != 0 {
 		b.WriteString("s" + strconv.FormatInt(v.Sources, 10))
+	}
+	if d&onSearch != 0 {
+		b.WriteString("i" + strconv.FormatInt(v.Searchable, 10))
 	}
 	if d&onClock != 0 {
 		h := fnv.New32a()
@@ -98,8 +102,13 @@ const renderTimeout = 30 * time.Second
 type renderFunc func(r *http.Request) (*response, error)
 
 // cached serves what render produces, from the cache while the store's
-// version for d has not moved.
+// version for d has not moved. Searches go to a cache of their own, so the
+// long tail of distinct queries cannot push pages and feeds out.
 func (s *Server) cached(d deps, render renderFunc) http.HandlerFunc {
+	c := s.cache
+	if d&onSearch != 0 {
+		c = s.searchCache
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.version(r.Context())
 		if err != nil {
@@ -108,7 +117,7 @@ func (s *Server) cached(d deps, render renderFunc) http.HandlerFunc {
 		}
 		key := r.URL.Path + "?" + r.URL.RawQuery
 		tag := tagOf(key, d, v, s.now())
-		resp, err := s.cache.get(r.Context(), key, tag, func() (*response, error) {
+		resp, err := c.get(r.Context(), key, tag, func() (*response, error) {
 			// Others may wait on this render: a client that hangs up must
 			// not cancel it for them.
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), renderTimeout)
@@ -125,25 +134,6 @@ func (s *Server) cached(d deps, render renderFunc) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		serve(w, r, resp)
-	}
-}
-
-// uncached serves what render produces with validators, without keeping it
-// (search results: too many distinct queries to be worth memory).
-func (s *Server) uncached(d deps, render renderFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		v, err := s.version(r.Context())
-		if err != nil {
-			s.fail(w, r, fmt.Errorf("%w: %w", errUnavailable, err))
-			return
-		}
-		resp, err := render(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		resp.modified = modifiedOf(d, v)
 		serve(w, r, resp)
 	}
 }

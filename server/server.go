@@ -93,12 +93,13 @@ type Server struct {
 	now   func() time.Time
 	tmpl  map[string]*template.Template
 
-	cache   *respCache
-	verMu   sync.Mutex
-	ver     store.Version
-	verRead time.Time
-	verOK   bool
-	verGen  uint64 // counts Changed calls, so a read that raced one is not trusted
+	cache       *respCache
+	searchCache *respCache
+	verMu       sync.Mutex
+	ver         store.Version
+	verRead     time.Time
+	verOK       bool
+	verGen      uint64 // counts Changed calls, so a read that raced one is not trusted
 }
 
 // New checks cfg and builds the server.
@@ -134,6 +135,8 @@ func New(cfg Config) (*Server, error) {
 		now:   cfg.Now,
 		tmpl:  tmpl,
 		cache: newRespCache(64 << 20),
+		// Search results: 16 MiB holds some thousands of result pages.
+		searchCache: newRespCache(16 << 20),
 	}, nil
 }
 

@@ -137,6 +137,9 @@ type Version struct {
 	ArticlesAt time.Time // when Articles last went up; zero if never
 	Sources    int64     // sources added, removed or polled
 	SourcesAt  time.Time
+	// Searchable moves when stored articles become searchable (a backend
+	// may index them shortly after they are stored).
+	Searchable int64
 }
 
 // Store is what every backend implements.

@@ -34,8 +34,9 @@ func (s *Store) Version(ctx context.Context) (store.Version, error) {
 		v                     store.Version
 		articlesAt, sourcesAt sql.NullInt64
 	)
-	if err := s.r.QueryRowContext(ctx, `SELECT articles, articles_at, sources, sources_at FROM changes WHERE id = 1`).
-		Scan(&v.Articles, &articlesAt, &v.Sources, &sourcesAt); err != nil {
+	if err := s.r.QueryRowContext(ctx, `SELECT articles, articles_at, sources, sources_at,
+		(SELECT indexed_upto FROM search_state WHERE id = 1) FROM changes WHERE id = 1`).
+		Scan(&v.Articles, &articlesAt, &v.Sources, &sourcesAt, &v.Searchable); err != nil {
 		return store.Version{}, fmt.Errorf("version: %w", err)
 	}
 	if articlesAt.Int64 > 0 {

@@ -162,6 +162,13 @@ func testVersion(t *testing.T, s store.Store) {
 	if v2.Sources <= v1.Sources || v2.Articles <= v1.Articles || v2.ArticlesAt.IsZero() {
 		t.Errorf("after new articles: %+v -> %+v; want both up", v1, v2)
 	}
+	// The new articles become searchable, and Searchable says so (bounded wait).
+	for i := 0; i < 100 && version().Searchable == v1.Searchable; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v := version(); v.Searchable == v1.Searchable {
+		t.Errorf("Searchable stayed %d after new articles were stored", v.Searchable)
+	}
 	save(t, s, result(src, base.Add(time.Hour), items("v", 2))) // unchanged
 	v3 := version()
 	if v3.Sources <= v2.Sources || v3.Articles != v2.Articles {
