@@ -5,11 +5,8 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"recap/internal/newsdata"
 )
 
 // e2eMandatory reports whether CI demands the end-to-end tests (RECAP_E2E=1):
@@ -54,15 +53,10 @@ func e2eDataFile(t *testing.T) string {
 	return p
 }
 
-// e2eItem is one line of ai-news-items.jsonl.gz.
+// e2eItem is one item of ai-news-items.jsonl.gz with its date as a time.
 type e2eItem struct {
-	Feed      string    `json:"feed"`
-	Title     string    `json:"title"`
-	Link      string    `json:"link"`
-	GUID      string    `json:"guid"`
-	Published time.Time `json:"-"` // rewritten by e2eLoadFeeds
-	Date      string    `json:"published"`
-	Summary   string    `json:"summary"`
+	newsdata.Item
+	Published time.Time // rewritten by e2eLoadFeeds
 }
 
 // e2eFeed is one feed the local feed server serves.
@@ -88,33 +82,20 @@ var e2eFeedSpecs = []struct{ name, title, path string }{
 // and "collected in" stays short.
 func e2eLoadFeeds(t *testing.T, now time.Time, perFeed int) []e2eFeed {
 	t.Helper()
-	f, err := os.Open(e2eDataFile(t))
+	raw, err := newsdata.Load(e2eDataFile(t))
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatalf("news data: %v", err)
 	}
 	byFeed := map[string][]e2eItem{}
 	for _, s := range e2eFeedSpecs {
 		byFeed[s.name] = nil
 	}
-	dec := json.NewDecoder(zr)
-	for {
-		var it e2eItem
-		err := dec.Decode(&it)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("news data: %v", err)
-		}
-		if list, ok := byFeed[it.Feed]; ok && it.Title != "" && it.Link != "" {
+	for _, r := range raw {
+		if list, ok := byFeed[r.Feed]; ok && r.Title != "" && r.Link != "" {
 			// Dates that do not parse sort last; they are rewritten anyway.
-			it.Published, _ = time.Parse(time.RFC3339, it.Date)
-			byFeed[it.Feed] = append(list, it)
+			it := e2eItem{Item: r}
+			it.Published, _ = r.PublishedTime()
+			byFeed[r.Feed] = append(list, it)
 		}
 	}
 	var out []e2eFeed

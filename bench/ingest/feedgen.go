@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -15,60 +12,45 @@ import (
 	"strings"
 	"time"
 
+	"recap/internal/newsdata"
 	"recap/news"
 )
 
-// dataItem is one line of ai-news-items.jsonl.gz.
+// dataItem is one real news item with what the generator derives from it.
 type dataItem struct {
-	Feed      string `json:"feed"`
-	Title     string `json:"title"`
-	Link      string `json:"link"`
-	GUID      string `json:"guid"`
-	Published string `json:"published"`
-	Summary   string `json:"summary"`
-
+	newsdata.Item
 	canonical string // news.CanonicalURL(Link); "" when it has none
 	pub       time.Time
 }
 
-// loadItems reads the gzipped JSON lines of real AI news items.
+// loadItems reads the real AI news items.
 func loadItems(path string) ([]dataItem, error) {
-	f, err := os.Open(path)
+	raw, err := newsdata.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("load items: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("load items %s: %w", path, err)
-	}
-	return readItems(zr)
+	return derive(raw), nil
 }
 
+// readItems reads items from r (the tests' fixtures).
 func readItems(r io.Reader) ([]dataItem, error) {
-	var items []dataItem
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(strings.TrimSpace(sc.Text())) == 0 {
-			continue
-		}
-		var it dataItem
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
-			return nil, fmt.Errorf("parse item line %d: %w", line, err)
-		}
-		if c, err := news.CanonicalURL(it.Link, nil); err == nil {
-			it.canonical = c
-		}
-		if t, err := time.Parse(time.RFC3339, it.Published); err == nil {
-			it.pub = t.UTC()
-		}
-		items = append(items, it)
-	}
-	if err := sc.Err(); err != nil {
+	raw, err := newsdata.Read(r)
+	if err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
 	}
-	return items, nil
+	return derive(raw), nil
+}
+
+func derive(raw []newsdata.Item) []dataItem {
+	items := make([]dataItem, len(raw))
+	for i, it := range raw {
+		items[i].Item = it
+		if c, err := news.CanonicalURL(it.Link, nil); err == nil {
+			items[i].canonical = c
+		}
+		items[i].pub, _ = it.PublishedTime()
+	}
+	return items
 }
 
 // genFeed is one generated feed: which pool items it carries and its RSS.

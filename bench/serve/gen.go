@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -21,6 +18,7 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 
+	"recap/internal/newsdata"
 	"recap/news"
 	"recap/store"
 	"recap/store/sqlite"
@@ -30,48 +28,23 @@ import (
 // million articles are copies of these 18,061, so sanitizing happens per
 // item, not per article.
 type dataItem struct {
-	Feed    string `json:"feed"`
-	Title   string `json:"title"`
-	Link    string `json:"link"`
-	GUID    string `json:"guid"`
-	Summary string `json:"summary"`
+	newsdata.Item
 
 	contentHTML string // Summary sanitized, as the poller keeps a description-only item
 	text        string // its plain text; also the article's summary
 	site        string // scheme and host of Link
 }
 
-// loadItems reads the gzipped JSON lines of real AI news items.
+// loadItems reads the real AI news items and sanitizes each once.
 func loadItems(path string) ([]dataItem, error) {
-	f, err := os.Open(path)
+	raw, err := newsdata.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("load items: %w", err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("load items %s: %w", path, err)
-	}
-	items, err := readItems(zr)
-	if err != nil {
-		return nil, fmt.Errorf("load items %s: %w", path, err)
-	}
-	return items, nil
-}
-
-func readItems(r io.Reader) ([]dataItem, error) {
 	ugc, strict := bluemonday.UGCPolicy(), bluemonday.StrictPolicy()
-	var items []dataItem
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var it dataItem
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
+	items := make([]dataItem, len(raw))
+	for i, r := range raw {
+		it := dataItem{Item: r}
 		it.Title = strings.Join(strings.Fields(html.UnescapeString(strict.Sanitize(it.Title))), " ")
 		it.contentHTML = ugc.Sanitize(it.Summary)
 		it.text = strings.Join(strings.Fields(html.UnescapeString(strict.Sanitize(it.Summary))), " ")
@@ -81,13 +54,7 @@ func readItems(r io.Reader) ([]dataItem, error) {
 		if it.Feed == "" {
 			it.Feed = "unknown"
 		}
-		items = append(items, it)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(items) == 0 {
-		return nil, errors.New("no items")
+		items[i] = it
 	}
 	return items, nil
 }
