@@ -134,8 +134,8 @@ func jsonResponse(v any) (*response, error) {
 
 // cachedPagesOrSearches serves render from the cache of pages and feeds, and
 // searches (q) from the cache of searches.
-func (s *Server) cachedPagesOrSearches(d deps, render renderFunc) http.HandlerFunc {
-	pages, searches := s.cached(d, render), s.cached(d|onSearch, render)
+func (s *Server) cachedPagesOrSearches(d deps, render renderFunc, params ...string) http.HandlerFunc {
+	pages, searches := s.cached(d, render, params...), s.cached(d|onSearch, render, params...)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if strings.TrimSpace(r.URL.Query().Get("q")) != "" {
 			searches(w, r)

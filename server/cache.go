@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,8 +104,11 @@ type renderFunc func(r *http.Request) (*response, error)
 
 // cached serves what render produces, from the cache while the store's
 // version for d has not moved. Searches go to a cache of their own, so the
-// long tail of distinct queries cannot push pages and feeds out.
-func (s *Server) cached(d deps, render renderFunc) http.HandlerFunc {
+// long tail of distinct queries cannot push pages and feeds out. params are
+// the query parameters render reads: only they make the cache key, so
+// requests that add others (?utm_source=..., ?x=1, ?x=2 ...) share one
+// entry instead of each rendering the page again and pushing others out.
+func (s *Server) cached(d deps, render renderFunc, params ...string) http.HandlerFunc {
 	c := s.cache
 	if d&onSearch != 0 {
 		c = s.searchCache
@@ -115,7 +119,7 @@ func (s *Server) cached(d deps, render renderFunc) http.HandlerFunc {
 			s.fail(w, r, fmt.Errorf("%w: %w", errUnavailable, err))
 			return
 		}
-		key := r.URL.Path + "?" + r.URL.RawQuery
+		key := cacheKey(r, params)
 		tag := tagOf(key, d, v, s.now())
 		resp, err := c.get(r.Context(), key, tag, func() (*response, error) {
 			// Others may wait on this render: a client that hangs up must
@@ -136,6 +140,22 @@ func (s *Server) cached(d deps, render renderFunc) http.HandlerFunc {
 		}
 		serve(w, r, resp)
 	}
+}
+
+// cacheKey is the path and the values of params, in their order.
+func cacheKey(r *http.Request, params []string) string {
+	key := r.URL.Path + "?"
+	if len(params) == 0 {
+		return key
+	}
+	q := r.URL.Query()
+	for i, p := range params {
+		if i > 0 {
+			key += "&"
+		}
+		key += url.QueryEscape(q.Get(p))
+	}
+	return key
 }
 
 // serve writes resp, or 304 when the client's validators match.

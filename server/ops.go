@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	"recap/web"
@@ -60,15 +61,13 @@ func (s *Server) static() http.HandlerFunc {
 
 func staticType(name string) string {
 	switch {
-	case hasSuffix(name, ".css"):
+	case strings.HasSuffix(name, ".css"):
 		return "text/css; charset=utf-8"
-	case hasSuffix(name, ".svg"):
+	case strings.HasSuffix(name, ".svg"):
 		return "image/svg+xml"
-	case hasSuffix(name, ".png"):
+	case strings.HasSuffix(name, ".png"):
 		return "image/png"
 	default:
 		return "application/octet-stream"
 	}
 }
-
-func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }

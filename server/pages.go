@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -227,10 +228,11 @@ func (s *Server) searchPage(r *http.Request) (*response, error) {
 	}
 	page := 0
 	if p := r.URL.Query().Get("page"); p != "" {
-		if _, err := fmt.Sscanf(p, "%d", &page); err != nil || page < 1 || page > 100 {
-			return nil, errorf(http.StatusBadRequest, "invalid page %q", p)
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 100 {
+			return nil, errorf(http.StatusBadRequest, "invalid page %q: want a number from 1 to 100", p)
 		}
-		page--
+		page = n - 1
 	}
 	v := struct {
 		Query   string

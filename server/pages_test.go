@@ -231,8 +231,10 @@ func TestSearchPageRanksAndHighlightsAndEscapes(t *testing.T) {
 	if w := get(t, h, "/search?q="+strings.Repeat("a", 201)); w.Code != http.StatusBadRequest {
 		t.Errorf("too long a search = %d, want 400", w.Code)
 	}
-	if w := get(t, h, "/search?q=a&page=0"); w.Code != http.StatusBadRequest {
-		t.Errorf("page=0 = %d, want 400", w.Code)
+	for _, p := range []string{"0", "2abc", "101", "-1"} {
+		if w := get(t, h, "/search?q=a&page="+p); w.Code != http.StatusBadRequest {
+			t.Errorf("page=%s = %d, want 400", p, w.Code)
+		}
 	}
 }
 
@@ -292,6 +294,25 @@ func TestPagesConditionalAndGzip(t *testing.T) {
 	after := get(t, h, "/", "If-None-Match", before.Header().Get("ETag"))
 	if after.Code != http.StatusOK || !strings.Contains(after.Body.String(), "Brand new article") {
 		t.Errorf("after a new article, GET / with the old ETag = %d, new article shown: %v", after.Code, strings.Contains(after.Body.String(), "Brand new article"))
+	}
+}
+
+// TestCacheKeyIgnoresUnreadParameters: parameters a page does not read
+// share its cache entry, so a stream of ?x=1, ?x=2 ... renders nothing new.
+func TestCacheKeyIgnoresUnreadParameters(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	fillStore(t, st, 1, 3)
+	h := srv.Handler()
+	get(t, h, "/")
+	for i := range 20 {
+		get(t, h, fmt.Sprintf("/?utm_source=x&n=%d", i))
+	}
+	if n := len(srv.cache.byKey); n != 1 {
+		t.Errorf("/ with 20 different unread parameters made %d cache entries, want 1", n)
+	}
+	get(t, h, "/?before=1775044800000-2")
+	if n := len(srv.cache.byKey); n != 2 {
+		t.Errorf("a cursor did not get an entry of its own: %d entries", n)
 	}
 }
 

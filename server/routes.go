@@ -21,11 +21,11 @@ func (s *Server) Handler() http.Handler {
 	})
 
 	// Pages
-	r.Get("/", s.cached(onArticles|onClock, s.homePage))
+	r.Get("/", s.cached(onArticles|onClock, s.homePage, "before"))
 	r.Get("/articles/{id}", s.cached(onArticles|onClock, s.articlePage))
 	r.Get("/sources", s.cached(onSources|onClock, s.sourcesPage))
-	r.Get("/sources/{id}", s.cached(onArticles|onSources|onClock, s.sourcePage))
-	r.Get("/search", s.cached(onArticles|onSearch|onClock, s.searchPage))
+	r.Get("/sources/{id}", s.cached(onArticles|onSources|onClock, s.sourcePage, "before"))
+	r.Get("/search", s.cached(onArticles|onSearch|onClock, s.searchPage, "q", "page"))
 	r.Get("/static/*", s.static())
 
 	// Feeds for RSS readers
@@ -44,7 +44,7 @@ func (s *Server) Handler() http.Handler {
 			httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 				s.fail(w, r, errorf(http.StatusTooManyRequests, "too many requests: at most %d a minute", s.cfg.RateLimit))
 			})))
-		r.Get("/articles", s.cachedPagesOrSearches(onArticles|onSources, s.apiArticles))
+		r.Get("/articles", s.cachedPagesOrSearches(onArticles|onSources, s.apiArticles, "limit", "before", "source", "q"))
 		r.Get("/articles/{id}", s.cached(onArticles|onSources, s.apiArticle))
 		r.Get("/sources", s.cached(onSources, s.apiSources))
 		r.Get("/sources/{id}", s.cached(onSources, s.apiSource))
