@@ -126,8 +126,9 @@ func parseHeaderCharset(contentType string) string {
 	if _, params, err := mime.ParseMediaType(contentType); err == nil {
 		return strings.Trim(strings.TrimSpace(params["charset"]), `"'`)
 	}
-	lower := strings.ToLower(contentType)
-	i := strings.Index(lower, "charset=")
+	// ASCII case folding only: strings.ToLower would turn invalid UTF-8
+	// into 3-byte U+FFFD and shift the index off the original string.
+	i := indexASCIIFold(contentType, "charset=")
 	if i < 0 {
 		return ""
 	}
@@ -136,6 +137,27 @@ func parseHeaderCharset(contentType string) string {
 		v = v[:j]
 	}
 	return strings.Trim(v, `"'`)
+}
+
+// indexASCIIFold is strings.Index ignoring ASCII case; sub is lower case.
+func indexASCIIFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		match := true
+		for j := 0; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return i
+		}
+	}
+	return -1
 }
 
 // parseXMLDeclEncoding returns the encoding pseudo-attribute of an XML

@@ -268,6 +268,10 @@ func TestParseHeaderCharset(t *testing.T) {
 		{`application/rss+xml; charset="windows-1252"`, "windows-1252"},
 		{"text/xml;charset=iso-8859-1;foo", "iso-8859-1"}, // invalid for mime, still read
 		{"text/xml; Charset='koi8-r' ", "koi8-r"},
+		// Invalid UTF-8 before the parameter (found by FuzzParse: it
+		// panicked, since lower-casing changed the string's length).
+		{"\xffChArset=", ""},
+		{"\xff\xfe text/xml; CHARSET=utf-8", "utf-8"},
 	}
 	for _, tt := range tests {
 		if got := parseHeaderCharset(tt.in); got != tt.want {
