@@ -296,6 +296,9 @@ func (t *normScanner) Next() xhtml.TokenType {
 			raw = strings.ReplaceAll(strings.ReplaceAll(raw, "\r\n", "\n"), "\r", "\n")
 		}
 		if strings.IndexByte(raw, '&') >= 0 {
+			if !normNumericRefsSimple(raw) {
+				return t.fail()
+			}
 			raw = html.UnescapeString(raw)
 		}
 		t.text = raw
@@ -417,12 +420,71 @@ func normIsHTMLSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
+// normNumericRefsSimple reports whether every "&#" in s starts a numeric
+// reference that html.UnescapeString and x/net/html decode alike: digits
+// (or x and hex digits), a ';', and a plain code point. They differ on the
+// rest ("&#;" and "&#X;" are text in HTML but U+FFFD for the former, "&#0"
+// at the end is U+FFFD in HTML and text for the former; found by
+// FuzzSanitize), which the scanner leaves to x/net/html. "&#8217;", the
+// common case, stays on the fast path.
+func normNumericRefsSimple(s string) bool {
+	for {
+		i := strings.Index(s, "&#")
+		if i < 0 {
+			return true
+		}
+		s = s[i+2:]
+		base := 10
+		if s != "" && (s[0] == 'x' || s[0] == 'X') {
+			base, s = 16, s[1:]
+		}
+		n, v := 0, 0
+		for n < len(s) && n < 8 && digitValue(s[n], base) >= 0 {
+			v = v*base + digitValue(s[n], base)
+			n++
+		}
+		if n == 0 || n == 8 || n >= len(s) || s[n] != ';' || !plainCodePoint(v) {
+			return false
+		}
+		s = s[n+1:]
+	}
+}
+
+// digitValue is c's value as a digit of base 10 or 16, else -1.
+func digitValue(c byte, base int) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case base == 16 && 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case base == 16 && 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// plainCodePoint: printable, not a C0/C1 control, surrogate or noncharacter.
+func plainCodePoint(v int) bool {
+	switch {
+	case v == '\t' || v == '\n':
+		return true
+	case v < 0x20, v >= 0x7f && v < 0xa0, v >= 0xd800 && v < 0xe000, v >= 0xfdd0 && v < 0xfdf0:
+		return false
+	case v&0xfffe == 0xfffe, v > 0x10ffff:
+		return false
+	}
+	return true
+}
+
 // normAttrEntitiesPlain reports whether every '&' in an attribute value
 // starts a reference closed by ';' ("&amp;", "&#38;"): those decode the
 // same in attributes and in text, which html.UnescapeString implements.
 // Others ("?a=1&copy=2") follow attribute-only rules the scanner leaves to
 // x/net/html.
 func normAttrEntitiesPlain(v string) bool {
+	if !normNumericRefsSimple(v) {
+		return false
+	}
 	for {
 		i := strings.IndexByte(v, '&')
 		if i < 0 {

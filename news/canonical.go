@@ -133,6 +133,11 @@ func canonicalHost(hostport, scheme string) (string, error) {
 	if host == "" || host == "[]" || strings.HasSuffix(host, ".") {
 		return "", errNoHost
 	}
+	// A colon left in the host is no name and no bracketed IPv6 address
+	// ("//::" gave "http://:/", which is hostless; found by FuzzCanonicalURL).
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		return "", fmt.Errorf("host %q not allowed", host)
+	}
 	// A zone (fe80::1%eth0) names an interface of the reader's machine, which
 	// means nothing in a shared link.
 	if strings.ContainsAny(host, "% ") || !utf8.ValidString(host) {

@@ -107,6 +107,8 @@ func TestCanonicalURL(t *testing.T) {
 		{"ftp", "ftp://example.com/file", nil, ""},
 		{"no host", "http:///path", nil, ""},
 		{"dot host", "http://./", nil, ""},
+		{"colon host", "http://::/", nil, ""},
+		{"colon host from a hostless base", "//::", mustParse(t, "http:"), ""},
 		{"two trailing dots", "http://example.com../", nil, ""},
 		{"opaque", "http:example.com", nil, ""},
 		{"bad port", "http://example.com:99999/", nil, ""},
