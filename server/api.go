@@ -199,7 +199,7 @@ func (s *Server) apiArticles(r *http.Request) (*response, error) {
 	}
 	recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: limit, Before: before, SourceID: sourceID})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+		return nil, unavailable(err)
 	}
 	return s.articleList(recs, nextCursor(recs, limit))
 }
@@ -219,7 +219,7 @@ func (s *Server) apiSearch(r *http.Request, text string, limit int) (*response, 
 	}
 	recs, err := s.store.Search(r.Context(), store.SearchQuery{Text: text, Limit: limit, Offset: offset})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+		return nil, unavailable(err)
 	}
 	next := ""
 	if len(recs) == limit && offset+limit <= apiMaxSearchOffset {
@@ -257,7 +257,7 @@ func (s *Server) apiArticle(r *http.Request) (*response, error) {
 func (s *Server) apiSources(r *http.Request) (*response, error) {
 	srcs, err := s.store.Sources(r.Context())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+		return nil, unavailable(err)
 	}
 	out := sourceListJSON{Sources: make([]sourceJSON, len(srcs))}
 	for i, src := range srcs {
@@ -284,5 +284,5 @@ func apiLookupError(err error, what string, id int64) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return errorf(http.StatusNotFound, "no %s with id %d", what, id)
 	}
-	return fmt.Errorf("%w: %w", errUnavailable, err)
+	return unavailable(err)
 }

@@ -116,7 +116,7 @@ func (s *Server) cached(d deps, render renderFunc, params ...string) http.Handle
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.version(r.Context())
 		if err != nil {
-			s.fail(w, r, fmt.Errorf("%w: %w", errUnavailable, err))
+			s.fail(w, r, unavailable(err))
 			return
 		}
 		key := cacheKey(r, params)

@@ -28,6 +28,9 @@ func errorf(status int, format string, args ...any) error {
 // readers retry instead of caching an error.
 var errUnavailable = errors.New("the store is unavailable")
 
+// unavailable marks err, a failure of the store, as errUnavailable.
+func unavailable(err error) error { return fmt.Errorf("%w: %w", errUnavailable, err) }
+
 // statusOf maps an error to its status and the message the client may see.
 // Anything unexpected is a 500 whose details stay in the log.
 func statusOf(err error) (int, string) {

@@ -91,7 +91,7 @@ func (s *Server) siteFeed(f feedFormat) renderFunc {
 	return func(r *http.Request) (*response, error) {
 		recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: store.DefaultLimit})
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+			return nil, unavailable(err)
 		}
 		doc := feedDoc{
 			Title:       siteFeedTitle,
@@ -107,7 +107,7 @@ func (s *Server) siteFeed(f feedFormat) renderFunc {
 			// Nothing to show yet: the feed changed when the store last did.
 			v, err := s.version(r.Context())
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+				return nil, unavailable(err)
 			}
 			doc.Updated = v.ArticlesAt
 			if doc.Updated.IsZero() {
@@ -130,11 +130,11 @@ func (s *Server) sourceFeed(f feedFormat) renderFunc {
 			return nil, errorf(http.StatusNotFound, "no source %d", id)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+			return nil, unavailable(err)
 		}
 		recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: store.DefaultLimit, SourceID: id})
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+			return nil, unavailable(err)
 		}
 		name := src.Title
 		if name == "" {
@@ -169,7 +169,7 @@ func (s *Server) sourcesOPML(r *http.Request) (*response, error) {
 	}
 	srcs, err := s.store.Sources(r.Context())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+		return nil, unavailable(err)
 	}
 	var buf bytes.Buffer
 	if err := s.cfg.WriteOPML(&buf, "Recap sources", srcs); err != nil {

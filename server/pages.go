@@ -42,7 +42,7 @@ func (s *Server) homePage(r *http.Request) (*response, error) {
 	}
 	recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: s.cfg.PageSize, Before: before})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+		return nil, unavailable(err)
 	}
 	v := listView{Heading: "Latest AI news", Entries: s.entries(recs), Empty: "Nothing collected yet: the sources are being polled. Come back in a minute."}
 	if c := nextCursor(recs, s.cfg.PageSize); c != "" {
@@ -150,7 +150,7 @@ func (s *Server) sourceViewOf(src store.Source, now time.Time) sourceView {
 func (s *Server) sourcesPage(r *http.Request) (*response, error) {
 	srcs, err := s.store.Sources(r.Context())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+		return nil, unavailable(err)
 	}
 	now := s.now()
 	var v struct {
@@ -189,7 +189,7 @@ func (s *Server) sourcePage(r *http.Request) (*response, error) {
 	}
 	recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: s.cfg.PageSize, Before: before, SourceID: id})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+		return nil, unavailable(err)
 	}
 	sv := s.sourceViewOf(src, s.now())
 	v := struct {
@@ -245,7 +245,7 @@ func (s *Server) searchPage(r *http.Request) (*response, error) {
 	if q != "" {
 		recs, err := s.store.Search(r.Context(), store.SearchQuery{Text: q, Limit: s.cfg.PageSize, Offset: page * s.cfg.PageSize})
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+			return nil, unavailable(err)
 		}
 		v.Results = true
 		v.List = listView{Entries: s.entries(recs), Empty: "No article matches every word of your search."}
