@@ -42,6 +42,10 @@ type articleJSON struct {
 	Categories []string `json:"categories"`
 	Image      string   `json:"image"`
 	Page       string   `json:"page"`
+	// The story stage's placement: 0 until the article is clustered, and
+	// duplicate_of 0 when it is no near-copy of another.
+	StoryID     int64 `json:"story_id"`
+	DuplicateOf int64 `json:"duplicate_of"`
 }
 
 // articleDetailJSON is an article with where it was seen. The items' own
@@ -84,6 +88,41 @@ type sourceJSON struct {
 	Page       string  `json:"page"`
 }
 
+// storyJSON is one story in the API: its lead article and counts.
+type storyJSON struct {
+	ID           int64       `json:"id"`
+	Title        string      `json:"title"`
+	LeadArticle  int64       `json:"lead_article"`
+	FirstSeen    string      `json:"first_seen"`
+	Updated      string      `json:"updated"`
+	ArticleCount int         `json:"article_count"`
+	OutletCount  int         `json:"outlet_count"`
+	Page         string      `json:"page"`
+	Lead         articleJSON `json:"lead"`
+}
+
+// storyDetailJSON is a story with everything: its members' ids (as `recap
+// export stories` writes them), its outlets and the members themselves.
+type storyDetailJSON struct {
+	storyJSON
+	Articles []int64             `json:"articles"`
+	Outlets  []outletJSON        `json:"outlets"`
+	Members  []articleDetailJSON `json:"members"`
+}
+
+// outletJSON is one source that carried a story.
+type outletJSON struct {
+	Source    string `json:"source"`
+	SourceID  int64  `json:"source_id"`
+	SourceURL string `json:"source_url"`
+	FirstSeen string `json:"first_seen"` // its earliest member's published time
+}
+
+type storyListJSON struct {
+	Stories []storyJSON `json:"stories"`
+	Next    string      `json:"next"` // cursor of the next page; "" on the last
+}
+
 type sourceListJSON struct {
 	Sources []sourceJSON `json:"sources"`
 }
@@ -107,7 +146,25 @@ func (s *Server) articleJSONOf(rec store.ArticleRecord) articleJSON {
 		Published: apiTime(a.Published), Collected: apiTime(a.Collected),
 		Source: rec.Source, SourceID: a.SourceID, SourceURL: rec.SourceURL,
 		Author: a.Author, Categories: cats, Image: webLink(a.ImageURL),
-		Page: s.abs("/articles/" + strconv.FormatInt(a.ID, 10)),
+		Page:    s.abs("/articles/" + strconv.FormatInt(a.ID, 10)),
+		StoryID: a.StoryID, DuplicateOf: a.DuplicateOf,
+	}
+}
+
+func (s *Server) articleDetailJSONOf(rec store.ArticleRecord) articleDetailJSON {
+	out := articleDetailJSON{articleJSON: s.articleJSONOf(rec), Seen: make([]sightingJSON, len(rec.Seen))}
+	for i, g := range rec.Seen {
+		out.Seen[i] = sightingJSON{Source: g.Source, SourceID: g.SourceID, SourceURL: g.SourceURL, FirstSeen: apiTime(g.FirstSeen)}
+	}
+	return out
+}
+
+func (s *Server) storyJSONOf(rec store.StoryRecord) storyJSON {
+	return storyJSON{
+		ID: rec.ID, Title: rec.Title, LeadArticle: rec.Lead,
+		FirstSeen: apiTime(rec.FirstSeen), Updated: apiTime(rec.Updated),
+		ArticleCount: rec.Count, OutletCount: rec.OutletCount,
+		Page: s.abs(storyPath(rec.ID)), Lead: s.articleJSONOf(rec.LeadArticle),
 	}
 }
 
@@ -246,9 +303,55 @@ func (s *Server) apiArticle(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, apiLookupError(err, "article", id)
 	}
-	out := articleDetailJSON{articleJSON: s.articleJSONOf(rec), Seen: make([]sightingJSON, len(rec.Seen))}
-	for i, g := range rec.Seen {
-		out.Seen[i] = sightingJSON{Source: g.Source, SourceID: g.SourceID, SourceURL: g.SourceURL, FirstSeen: apiTime(g.FirstSeen)}
+	return jsonResponse(s.articleDetailJSONOf(rec))
+}
+
+// apiStories: GET /api/v1/stories, most recently updated first.
+func (s *Server) apiStories(r *http.Request) (*response, error) {
+	q := r.URL.Query()
+	limit, err := apiLimit(q.Get("limit"))
+	if err != nil {
+		return nil, err
+	}
+	before, err := parseStoryCursor(q.Get("before"))
+	if err != nil {
+		return nil, err
+	}
+	recs, err := s.store.Stories(r.Context(), store.StoryQuery{Limit: limit, Before: before})
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	out := storyListJSON{Stories: make([]storyJSON, len(recs)), Next: nextStoryCursor(recs, limit)}
+	for i, rec := range recs {
+		out.Stories[i] = s.storyJSONOf(rec)
+	}
+	return jsonResponse(out)
+}
+
+// apiStory: GET /api/v1/stories/{id}, with its outlets and members.
+func (s *Server) apiStory(r *http.Request) (*response, error) {
+	id, err := pathID(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.store.Story(r.Context(), id)
+	if err != nil {
+		return nil, apiLookupError(err, "story", id)
+	}
+	out := storyDetailJSON{
+		storyJSON: s.storyJSONOf(rec),
+		Articles:  rec.Articles,
+		Outlets:   make([]outletJSON, len(rec.Outlets)),
+		Members:   make([]articleDetailJSON, len(rec.Members)),
+	}
+	if out.Articles == nil {
+		out.Articles = []int64{}
+	}
+	for i, o := range rec.Outlets {
+		out.Outlets[i] = outletJSON{Source: o.Name, SourceID: o.SourceID, SourceURL: o.URL, FirstSeen: apiTime(o.FirstSeen)}
+	}
+	for i, m := range rec.Members {
+		out.Members[i] = s.articleDetailJSONOf(m)
 	}
 	return jsonResponse(out)
 }

@@ -131,7 +131,8 @@ func TestAPIArticles(t *testing.T) {
 		t.Errorf("newest article\n got %+v\nwant %+v", first, wantJSON)
 	}
 	// The raw JSON has every field, empty ones too.
-	for _, field := range []string{`"author":`, `"categories":["AI"]`, `"image":""`, `"source_id":`, `"page":"https://news.example.org/recap/articles/`} {
+	for _, field := range []string{`"author":`, `"categories":["AI"]`, `"image":""`, `"source_id":`, `"page":"https://news.example.org/recap/articles/`,
+		`"story_id":0,"duplicate_of":0`} { // not clustered yet: zeros, not absent
 		if !strings.Contains(get(t, h, "/api/v1/articles?limit=1").Body.String(), field) {
 			t.Errorf("the article JSON lacks %s", field)
 		}
@@ -218,6 +219,7 @@ func TestAPIEmptyStore(t *testing.T) {
 		"/api/v1/articles":          `{"articles":[],"next":""}`,
 		"/api/v1/articles?q=models": `{"articles":[],"next":""}`,
 		"/api/v1/sources":           `{"sources":[]}`,
+		"/api/v1/stories":           `{"stories":[],"next":""}`,
 	} {
 		w := get(t, h, target)
 		apiDecode(t, w, http.StatusOK, nil)
@@ -333,6 +335,196 @@ func TestAPIArticle(t *testing.T) {
 	for _, bad := range []string{"abc", "0", "-1", "1.0", "99999999999999999999"} {
 		apiError(t, get(t, h, "/api/v1/articles/"+bad), http.StatusNotFound, "not found")
 	}
+}
+
+// apiStoryPage is what GET /api/v1/stories answers.
+type apiStoryPage struct {
+	Stories []storyJSON `json:"stories"`
+	Next    string      `json:"next"`
+}
+
+// apiStoryDetail mirrors storyDetailJSON for decoding.
+type apiStoryDetail struct {
+	storyJSON
+	Articles []int64            `json:"articles"`
+	Outlets  []outletJSON       `json:"outlets"`
+	Members  []apiArticleDetail `json:"members"`
+}
+
+func TestAPIStories(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	srcs := fillStore(t, st, 3, 10)
+	ids := articleIDs(t, st)
+	art := func(n, src int) int64 { return ids[fmt.Sprintf("Article %d of Source %d: models and chips", n, src)] }
+	// Article 3 of source 1 carried by source 3 too, under its URL.
+	again := testArticle(srcs[0], 3)
+	again.GUID, again.ItemKey = "urn:s3:again", ""
+	saveArticles(t, st, srcs[2], []news.Article{again})
+	// Started by article 3 of source 1, led by article 2 of source 2, with
+	// a near-copy of the lead in source 3.
+	storyID := art(3, 1)
+	saveStories(t, st, testStory{
+		members: []int64{storyID, art(2, 2), art(2, 3)},
+		lead:    art(2, 2),
+		dups:    map[int64]int64{art(2, 3): art(2, 2)},
+	})
+	clusterRest(t, st)
+	h := srv.Handler()
+
+	t.Run("list", func(t *testing.T) {
+		var p apiStoryPage
+		apiDecode(t, get(t, h, "/api/v1/stories?limit=200"), http.StatusOK, &p)
+		if len(p.Stories) != 28 || p.Next != "" {
+			t.Fatalf("%d stories, next %q; want 28 (30 articles, 3 in one story) and no cursor", len(p.Stories), p.Next)
+		}
+		recs, err := st.Stories(t.Context(), store.StoryQuery{Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, got := range p.Stories {
+			if got.ID != recs[i].ID {
+				t.Fatalf("story %d: id %d, want %d (most recently updated first)", i, got.ID, recs[i].ID)
+			}
+		}
+		var got storyJSON
+		for _, s := range p.Stories {
+			if s.ID == storyID {
+				got = s
+			}
+		}
+		lead, err := st.Article(t.Context(), art(2, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _ := st.Article(t.Context(), storyID)
+		want := storyJSON{
+			ID: storyID, Title: lead.Title, LeadArticle: lead.ID,
+			FirstSeen: first.Published.UTC().Format(time.RFC3339), Updated: lead.Published.UTC().Format(time.RFC3339),
+			ArticleCount: 3, OutletCount: 3,
+			Page: fmt.Sprintf("%s/stories/%d", testBaseURL, storyID),
+			Lead: srv.articleJSONOf(store.ArticleRecord{Article: lead.Article, Source: lead.Source, SourceURL: lead.SourceURL}),
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("story\n got %+v\nwant %+v", got, want)
+		}
+		if got.Lead.StoryID != storyID || got.Lead.Source != "Source 2" {
+			t.Errorf("lead %+v: want its story id %d and source", got.Lead, storyID)
+		}
+	})
+
+	t.Run("pagination walks every story once", func(t *testing.T) {
+		recs, err := st.Stories(t.Context(), store.StoryQuery{Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, limit := range []int{1, 5, 27, 28} {
+			var got []int64
+			next := ""
+			for page := 0; page < 40; page++ {
+				u := "/api/v1/stories?limit=" + strconv.Itoa(limit)
+				if next != "" {
+					u += "&before=" + url.QueryEscape(next)
+				}
+				var p apiStoryPage
+				apiDecode(t, get(t, h, u), http.StatusOK, &p)
+				for _, s := range p.Stories {
+					got = append(got, s.ID)
+				}
+				if next = p.Next; next == "" {
+					break
+				}
+			}
+			if len(got) != len(recs) {
+				t.Fatalf("limit %d: walked %d stories, want %d", limit, len(got), len(recs))
+			}
+			for i := range got {
+				if got[i] != recs[i].ID {
+					t.Errorf("limit %d: story %d is %d, want %d", limit, i, got[i], recs[i].ID)
+				}
+			}
+		}
+	})
+
+	t.Run("one story", func(t *testing.T) {
+		target := fmt.Sprintf("/api/v1/stories/%d", storyID)
+		w := get(t, h, target)
+		body := w.Body.String()
+		var d apiStoryDetail
+		apiDecode(t, w, http.StatusOK, &d)
+		rec, err := st.Story(t.Context(), storyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.ID != storyID || d.LeadArticle != art(2, 2) || d.ArticleCount != 3 || d.OutletCount != 3 {
+			t.Errorf("story %+v", d.storyJSON)
+		}
+		if !slices.Equal(d.Articles, rec.Articles) || len(d.Articles) != 3 {
+			t.Errorf("articles %v, want the members %v", d.Articles, rec.Articles)
+		}
+		var outlets []string
+		for _, o := range d.Outlets {
+			outlets = append(outlets, fmt.Sprintf("%d %s %s %s", o.SourceID, o.Source, o.SourceURL, o.FirstSeen))
+		}
+		var wantOutlets []string
+		for _, o := range rec.Outlets {
+			wantOutlets = append(wantOutlets, fmt.Sprintf("%d %s %s %s", o.SourceID, o.Name, o.URL, o.FirstSeen.UTC().Format(time.RFC3339)))
+		}
+		if !slices.Equal(outlets, wantOutlets) || len(outlets) != 3 {
+			t.Errorf("outlets %q, want %q", outlets, wantOutlets)
+		}
+		if len(d.Members) != 3 {
+			t.Fatalf("%d members, want 3", len(d.Members))
+		}
+		for i, m := range d.Members {
+			if m.ID != rec.Articles[i] || m.StoryID != storyID {
+				t.Errorf("member %d: id %d, story %d; want %d in story %d", i, m.ID, m.StoryID, rec.Articles[i], storyID)
+			}
+			wantDup := int64(0)
+			if m.ID == art(2, 3) {
+				wantDup = art(2, 2)
+			}
+			if m.DuplicateOf != wantDup {
+				t.Errorf("member %d: duplicate_of %d, want %d", m.ID, m.DuplicateOf, wantDup)
+			}
+			if m.ID == storyID && len(m.Seen) != 2 {
+				t.Errorf("member %d: %d sightings, want 2 (sources 1 and 3)", m.ID, len(m.Seen))
+			}
+		}
+		for _, private := range []string{"urn:", "utm_"} {
+			if strings.Contains(body, private) {
+				t.Errorf("the story JSON shows the feeds' own identifiers (%q)", private)
+			}
+		}
+		if w := get(t, h, target, "If-None-Match", w.Header().Get("ETag")); w.Code != http.StatusNotModified {
+			t.Errorf("If-None-Match: %d, want 304", w.Code)
+		}
+		// The article's own JSON tells its place.
+		var a apiArticleDetail
+		apiDecode(t, get(t, h, fmt.Sprintf("/api/v1/articles/%d", art(2, 3))), http.StatusOK, &a)
+		if a.StoryID != storyID || a.DuplicateOf != art(2, 2) {
+			t.Errorf("article %d: story_id %d, duplicate_of %d; want %d and %d", a.ID, a.StoryID, a.DuplicateOf, storyID, art(2, 2))
+		}
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		apiError(t, get(t, h, "/api/v1/stories/99999"), http.StatusNotFound, "no story with id 99999")
+		// A member's id is not a story's.
+		apiError(t, get(t, h, fmt.Sprintf("/api/v1/stories/%d", art(2, 2))), http.StatusNotFound, "no story with id")
+		for _, bad := range []string{"abc", "0", "-1", "1.0"} {
+			apiError(t, get(t, h, "/api/v1/stories/"+bad), http.StatusNotFound, "not found")
+		}
+		for query, msg := range map[string]string{
+			"limit=0":      "invalid limit",
+			"limit=201":    "invalid limit",
+			"limit=x":      "invalid limit",
+			"before=x":     "invalid cursor",
+			"before=1-0":   "invalid cursor",
+			"before=o50":   "invalid cursor",
+			"before=abc-1": "invalid cursor",
+		} {
+			apiError(t, get(t, h, "/api/v1/stories?"+query), http.StatusBadRequest, msg)
+		}
+	})
 }
 
 func TestAPISources(t *testing.T) {

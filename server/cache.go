@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,6 +30,7 @@ type response struct {
 	etag     string // strong validator of body
 	modified time.Time
 	tag      string // the version it was rendered at
+	location string // a redirect (302) to this path; "" for a 200
 }
 
 func (r *response) size() int { return len(r.body) + len(r.gz) + 256 }
@@ -93,6 +95,17 @@ func newResponse(body []byte, ctype string) *response {
 			r.gz = buf.Bytes()
 		}
 	}
+	return r
+}
+
+// redirectResponse sends the client to path with 302 Found: temporary,
+// since what an old link leads to may change (an article joins a story
+// after its page was linked). It is cached like any answer, so a burst of
+// old links costs a map look-up too.
+func redirectResponse(path string) *response {
+	esc := template.HTMLEscapeString(path)
+	r := newResponse([]byte(`<!doctype html><html lang="en"><title>Moved</title><p>Now at <a href="`+esc+`">`+esc+`</a>.</p></html>`+"\n"), "text/html; charset=utf-8")
+	r.location = path
 	return r
 }
 
@@ -161,6 +174,17 @@ func cacheKey(r *http.Request, params []string) string {
 // serve writes resp, or 304 when the client's validators match.
 func serve(w http.ResponseWriter, r *http.Request, resp *response) {
 	h := w.Header()
+	if resp.location != "" {
+		// No validators: a 302 is not revalidated, it is followed.
+		h.Set("Location", resp.location)
+		h.Set("Content-Type", resp.ctype)
+		h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+		w.WriteHeader(http.StatusFound)
+		if r.Method != http.MethodHead {
+			w.Write(resp.body)
+		}
+		return
+	}
 	useGzip := resp.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
 	etag := resp.etag
 	if useGzip {

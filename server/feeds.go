@@ -2,12 +2,14 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,12 +19,14 @@ import (
 	"recap/store"
 )
 
-// The feeds RSS readers subscribe to: the latest articles of the site or of
-// one source, as RSS 2.0, Atom 1.0 and JSON Feed 1.1, and the sources as
-// OPML. An item's id and link are the absolute URL of Recap's own page of the
-// article, so they stay the same when stories arrive later; the original
-// article is reached through that page or through the content's link, and a
-// URL a polled feed carried reaches a reader only when it is a web link.
+// The feeds RSS readers subscribe to: the latest stories of the site and the
+// latest articles of one source, as RSS 2.0, Atom 1.0 and JSON Feed 1.1, and
+// the sources as OPML. A story's id and link are the absolute URL of its page
+// on Recap, which never changes (a story keeps the id of the article that
+// started it). An article's id is the URL of its own page, also stable; its
+// link is its story's page once it is clustered. The original article is
+// reached through that page or through the content's link, and a URL a
+// polled feed carried reaches a reader only when it is a web link.
 
 type feedFormat int
 
@@ -73,9 +77,10 @@ type feedDoc struct {
 	Items       []feedItem
 }
 
-// feedItem is one article in a feed.
+// feedItem is one story or article in a feed.
 type feedItem struct {
-	ID        string // absolute URL of Recap's page of the article; also its link
+	ID        string // absolute URL of Recap's page of the story or article
+	Link      string // absolute URL where it is read: ID, or the article's story
 	Title     string
 	Summary   string // plain text
 	Content   string // HTML: the summary and a link to the original
@@ -86,20 +91,20 @@ type feedItem struct {
 	Updated   time.Time // never before Published
 }
 
-// siteFeed renders the latest articles of every source.
+// siteFeed renders the latest stories, most recently updated first.
 func (s *Server) siteFeed(f feedFormat) renderFunc {
 	return func(r *http.Request) (*response, error) {
-		recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: store.DefaultLimit})
+		recs, err := s.store.Stories(r.Context(), store.StoryQuery{Limit: store.DefaultLimit})
 		if err != nil {
 			return nil, unavailable(err)
 		}
 		doc := feedDoc{
 			Title:       siteFeedTitle,
-			Description: "The latest AI news from every source Recap follows, newest first.",
+			Description: "The latest AI stories from every source Recap follows, each with the outlets that covered it, most recently updated first.",
 			Page:        s.abs("/"),
 			Self:        s.abs("/feed." + f.ext()),
 		}
-		if doc.Items, err = s.feedItems(recs); err != nil {
+		if doc.Items, err = s.storyFeedItems(r.Context(), recs); err != nil {
 			return nil, err
 		}
 		doc.Updated = newestItem(doc.Items)
@@ -178,11 +183,23 @@ func (s *Server) sourcesOPML(r *http.Request) (*response, error) {
 	return newResponse(buf.Bytes(), opmlType), nil
 }
 
-// feedContent is an item's HTML content. html/template escapes the summary
-// and the source's name as text and the link as a URL attribute.
+// feedContent is an article's HTML content. html/template escapes the
+// summary and the source's name as text and the link as a URL attribute.
 var feedContent = template.Must(template.New("content").Parse(
 	`{{if .Summary}}<p>{{.Summary}}</p>{{else}}<p>{{.Title}}</p>{{end}}` +
 		`{{if .URL}}<p><a href="{{.URL}}">Read at {{.Source}}</a></p>{{end}}`))
+
+// storyFeedContent is a story's: the lead's summary and link, then every
+// outlet that covered it, linked to its article.
+var storyFeedContent = template.Must(template.New("story").Parse(
+	`{{if .Summary}}<p>{{.Summary}}</p>{{else}}<p>{{.Title}}</p>{{end}}` +
+		`{{if .URL}}<p><a href="{{.URL}}">Read at {{.Source}}</a></p>{{end}}` +
+		`{{if .Outlets}}<p>Coverage, {{.Coverage}}: {{range $i, $o := .Outlets}}{{if $i}}, {{end}}` +
+		`{{if $o.URL}}<a href="{{$o.URL}}">{{$o.Name}}</a>{{else}}{{$o.Name}}{{end}}{{end}}.</p>{{end}}`))
+
+// feedOutlet is an outlet in a story's feed content, linked to the first
+// article it carried that has a web link.
+type feedOutlet struct{ Name, URL string }
 
 func (s *Server) feedItems(recs []store.ArticleRecord) ([]feedItem, error) {
 	now := s.now()
@@ -196,7 +213,8 @@ func (s *Server) feedItems(recs []store.ArticleRecord) ([]feedItem, error) {
 			return nil, fmt.Errorf("feed item %d: %w", rec.ID, err)
 		}
 		it := feedItem{
-			ID:        s.abs(e.Page),
+			ID:        s.abs("/articles/" + strconv.FormatInt(rec.ID, 10)),
+			Link:      s.abs(e.Page),
 			Title:     e.Title,
 			Summary:   e.Summary,
 			Content:   buf.String(),
@@ -208,6 +226,63 @@ func (s *Server) feedItems(recs []store.ArticleRecord) ([]feedItem, error) {
 		}
 		if rec.Updated.After(rec.Published) {
 			it.Updated = rec.Updated.UTC()
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// storyFeedItems makes the items of stories, reading each story whole for
+// its coverage: the feed is rendered once per change of the store, so its
+// fifty reads are paid once per poll, not per reader.
+func (s *Server) storyFeedItems(ctx context.Context, recs []store.StoryRecord) ([]feedItem, error) {
+	now := s.now()
+	items := make([]feedItem, 0, len(recs))
+	var buf strings.Builder
+	for _, rec := range recs {
+		full, err := s.store.Story(ctx, rec.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			full = rec // gone since the list was read: shown without coverage
+		case err != nil:
+			return nil, unavailable(err)
+		}
+		e := s.storyEntryOf(full, now)
+		content := struct {
+			entryView
+			Outlets []feedOutlet
+		}{entryView: e}
+		content.Title, content.Summary, content.Source = xmlText(e.Title), xmlText(e.Summary), xmlText(e.Source)
+		content.URL = xmlText(e.URL)
+		for _, o := range coverageOf(full) {
+			fo := feedOutlet{Name: xmlText(o.Name)}
+			for _, m := range o.Members {
+				if m.URL != "" {
+					fo.URL = xmlText(m.URL)
+					break
+				}
+			}
+			content.Outlets = append(content.Outlets, fo)
+		}
+		buf.Reset()
+		if err := storyFeedContent.Execute(&buf, content); err != nil {
+			return nil, fmt.Errorf("feed item of story %d: %w", rec.ID, err)
+		}
+		page := s.abs(storyPath(rec.ID))
+		it := feedItem{
+			ID:        page,
+			Link:      page,
+			Title:     content.Title,
+			Summary:   content.Summary,
+			Content:   buf.String(),
+			Original:  content.URL,
+			Source:    content.Source,
+			SourceURL: xmlText(webLink(full.LeadArticle.SourceURL)),
+			Published: full.FirstSeen.UTC(),
+			Updated:   full.Updated.UTC(),
+		}
+		if it.Updated.Before(it.Published) {
+			it.Updated = it.Published
 		}
 		items = append(items, it)
 	}
@@ -362,7 +437,7 @@ func rssOf(doc feedDoc) ([]byte, error) {
 	for i, it := range doc.Items {
 		ri := rssItem{
 			Title: it.Title,
-			Link:  it.ID,
+			Link:  it.Link,
 			// description holds HTML in RSS: the plain-text summary is
 			// escaped once as HTML here, and once more as XML by Marshal.
 			Description: template.HTMLEscapeString(it.Summary),
@@ -443,7 +518,7 @@ func atomOf(doc feedDoc) ([]byte, error) {
 	for i, it := range doc.Items {
 		e := atomEntry{
 			Title: atomText{Type: "text", Body: it.Title},
-			Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: it.ID}},
+			Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: it.Link}},
 			ID:    it.ID,
 			// RFC 4287 wants an author for every entry (or the feed); the
 			// outlet that published the article is the honest one.
@@ -518,7 +593,7 @@ func jsonFeedOf(doc feedDoc) ([]byte, error) {
 	for i, it := range doc.Items {
 		ji := jsonItem{
 			ID:            it.ID,
-			URL:           it.ID,
+			URL:           it.Link,
 			ExternalURL:   it.Original,
 			Title:         it.Title,
 			Summary:       it.Summary,

@@ -141,8 +141,11 @@ func parseRSS(t *testing.T, body []byte) parsedFeed {
 	}
 	f.Updated = parseTime(t, "lastBuildDate", time.RFC1123Z, c.LastBuildDate)
 	for _, it := range c.Items {
-		if it.GUID.IsPermaLink != "true" || it.GUID.Value != it.Link {
-			t.Errorf("item %q: guid %+v, want isPermaLink=true and the link %q", it.Title, it.GUID, it.Link)
+		// The guid is a permalink: a story's page (also its link), or an
+		// article's page (its link is the story's once clustered; the
+		// exact checks below hold each item to the store).
+		if it.GUID.IsPermaLink != "true" || !strings.HasPrefix(it.GUID.Value, "http") {
+			t.Errorf("item %q: guid %+v, want isPermaLink=true and an absolute URL", it.Title, it.GUID)
 		}
 		pub := parseTime(t, "pubDate", time.RFC1123Z, it.PubDate)
 		f.Entries = append(f.Entries, feedEntry{
@@ -287,8 +290,10 @@ func withoutControls(s string) string {
 }
 
 // feedTestStore is the store most feed tests read: 3 sources of 20
-// articles (60, more than a feed's 50), hostile titles, and articles whose
-// item link, GUID or URL is a javascript: URL.
+// articles, hostile titles, and articles whose item link, GUID or URL is a
+// javascript: URL; in 62 stories (more than a feed's 50): one led by a
+// hostile title with three outlets, one led by the article whose URL is a
+// script URL, the others of one article each.
 func feedTestStore(t *testing.T, st store.Store) []store.Source {
 	t.Helper()
 	srcs := fillStore(t, st, 3, 20)
@@ -313,6 +318,11 @@ func feedTestStore(t *testing.T, st store.Store) []store.Source {
 	evil2.Published = testNow.Add(-40 * time.Second)
 	evil2.Collected = testNow
 	saveArticles(t, st, srcs[1], append(arts, evil, evil2))
+	ids := articleIDs(t, st)
+	saveStories(t, st,
+		testStory{members: []int64{ids[hostileTitles[0]], ids["Article 0 of Source 1: models and chips"], ids["Article 0 of Source 3: models and chips"]}},
+		testStory{members: []int64{ids[evil2.Title], ids[evil.Title], ids["Article 1 of Source 3: models and chips"]}})
+	clusterRest(t, st)
 	return srcs
 }
 
@@ -430,60 +440,169 @@ func TestFeedErrors(t *testing.T) {
 	}
 }
 
-// TestFeedsCarryEveryArticleExactly reads each feed back and checks every
-// item against the store: count, order, exact titles, dates, ids, sources.
-func TestFeedsCarryEveryArticleExactly(t *testing.T) {
+// TestSiteFeedsCarryEveryStoryExactly reads each site feed back and checks
+// every item against the store: count, order, exact titles, dates, ids,
+// sources, and the coverage in the content.
+func TestSiteFeedsCarryEveryStoryExactly(t *testing.T) {
 	srv, st := newTestServer(t, nil)
-	srcs := feedTestStore(t, st)
+	feedTestStore(t, st)
 	h := srv.Handler()
-
-	type want struct {
-		path, self, page, title string
-		recs                    []store.ArticleRecord
-	}
-	latest, err := st.Articles(t.Context(), store.ArticleQuery{})
+	latest, err := st.Stories(t.Context(), store.StoryQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(latest) != store.DefaultLimit {
-		t.Fatalf("store gave %d articles, want a full page of %d", len(latest), store.DefaultLimit)
+		t.Fatalf("store gave %d stories, want a full page of %d", len(latest), store.DefaultLimit)
 	}
-	src := srcs[1]
-	ofSource, err := st.Articles(t.Context(), store.ArticleQuery{SourceID: src.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []want
+	multi := 0
 	for _, f := range feedFormats {
-		cases = append(cases,
-			want{"/feed." + f.ext, testBaseURL + "/feed." + f.ext, testBaseURL + "/", "Recap: latest AI news", latest},
-			want{fmt.Sprintf("/sources/%d/feed.%s", src.ID, f.ext), fmt.Sprintf("%s/sources/%d/feed.%s", testBaseURL, src.ID, f.ext),
-				fmt.Sprintf("%s/sources/%d", testBaseURL, src.ID), "Source 2 on Recap", ofSource})
-	}
-	for i, c := range cases {
-		f := feedFormats[i/2]
-		t.Run(c.path, func(t *testing.T) {
-			w := get(t, h, c.path)
+		path := "/feed." + f.ext
+		t.Run(path, func(t *testing.T) {
+			w := get(t, h, path)
 			if w.Code != http.StatusOK {
-				t.Fatalf("GET %s = %d", c.path, w.Code)
+				t.Fatalf("GET %s = %d", path, w.Code)
 			}
 			body := w.Body.Bytes()
 			if bytes.Contains(bytes.ToLower(body), []byte("javascript:")) {
-				t.Errorf("%s carries a javascript: URL", c.path)
+				t.Errorf("%s carries a javascript: URL", path)
 			}
 			feed := f.parse(t, body)
-			if feed.Self != c.self || feed.Page != c.page || feed.Title != c.title {
-				t.Errorf("self %q, page %q, title %q; want %q, %q, %q", feed.Self, feed.Page, feed.Title, c.self, c.page, c.title)
+			if feed.Self != testBaseURL+path || feed.Page != testBaseURL+"/" || feed.Title != "Recap: latest AI news" {
+				t.Errorf("self %q, page %q, title %q", feed.Self, feed.Page, feed.Title)
 			}
-			if len(feed.Entries) != len(c.recs) {
-				t.Fatalf("%d items, want %d", len(feed.Entries), len(c.recs))
+			if len(feed.Entries) != len(latest) {
+				t.Fatalf("%d items, want %d", len(feed.Entries), len(latest))
 			}
 			var newest time.Time
 			for i, e := range feed.Entries {
-				rec := c.recs[i]
-				id := fmt.Sprintf("%s/articles/%d", testBaseURL, rec.ID)
+				rec, err := st.Story(t.Context(), latest[i].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id := fmt.Sprintf("%s/stories/%d", testBaseURL, rec.ID)
 				if e.ID != id || e.Link != id {
 					t.Errorf("item %d: id %q, link %q; want both %q", i, e.ID, e.Link, id)
+				}
+				if e.Title != withoutControls(rec.Title) {
+					t.Errorf("item %d: title %q, want the lead's %q", i, e.Title, withoutControls(rec.Title))
+				}
+				if !e.Published.Equal(rec.FirstSeen.Truncate(time.Second)) {
+					t.Errorf("item %d: published %v, want the story's first seen %v", i, e.Published, rec.FirstSeen)
+				}
+				if f.ext != "xml" && !e.Updated.Equal(rec.Updated.Truncate(time.Second)) {
+					t.Errorf("item %d: updated %v, want the story's %v", i, e.Updated, rec.Updated)
+				}
+				if rec.Updated.After(newest) {
+					newest = rec.Updated
+				}
+				if e.Source != rec.LeadArticle.Source {
+					t.Errorf("item %d: source %q, want the lead's %q", i, e.Source, rec.LeadArticle.Source)
+				}
+				checkContent(t, f.ext, e, rec.LeadArticle)
+				checkCoverage(t, e, rec)
+				if len(rec.Outlets) > 1 {
+					multi++
+				}
+			}
+			if !feed.Updated.Equal(newest.Truncate(time.Second)) {
+				t.Errorf("feed updated %v, want the newest story's %v", feed.Updated, newest)
+			}
+		})
+	}
+	if multi != 2*len(feedFormats) {
+		t.Errorf("checked %d items of several outlets, want the 2 such stories in each of %d feeds", multi, len(feedFormats))
+	}
+}
+
+// checkCoverage checks that a story's item names every outlet, linked to
+// the first article with a web link it carried, in the store's order.
+func checkCoverage(t *testing.T, e feedEntry, rec store.StoryRecord) {
+	t.Helper()
+	i := strings.Index(e.Content, "Coverage, ")
+	if i < 0 {
+		t.Errorf("story %d: content %q has no coverage", rec.ID, e.Content)
+		return
+	}
+	cov := e.Content[i:]
+	if !strings.HasPrefix(cov, "Coverage, "+coverageLabel(rec.OutletCount, rec.Count)+": ") {
+		t.Errorf("story %d: coverage %q does not count %d outlets and %d articles", rec.ID, cov, rec.OutletCount, rec.Count)
+	}
+	at := 0
+	for _, o := range rec.Outlets {
+		var link string
+		for _, m := range rec.Members {
+			carried := false
+			for _, g := range m.Seen {
+				carried = carried || g.SourceID == o.SourceID
+			}
+			if carried && webLink(m.URL) != "" {
+				link = m.URL
+				break
+			}
+		}
+		want := escapeHTMLText(withoutControls(o.Name))
+		if link != "" {
+			want = `<a href="` + link + `">` + want + `</a>`
+		}
+		i := strings.Index(cov[at:], want)
+		if i < 0 {
+			t.Errorf("story %d: coverage %q lacks %s after position %d", rec.ID, cov, want, at)
+			continue
+		}
+		at += i + len(want)
+	}
+}
+
+// TestSourceFeedsCarryEveryArticleExactly reads each feed of a source back
+// and checks every item against the store: count, order, exact titles,
+// dates, ids, sources; an article in a story links to the story.
+func TestSourceFeedsCarryEveryArticleExactly(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	srcs := feedTestStore(t, st)
+	// One article of the source waits for the story stage: its link is its
+	// own page.
+	src := srcs[1]
+	late := testArticle(src, 90)
+	late.Title = "Not in a story yet"
+	late.Published = testNow.Add(-10 * time.Second)
+	saveArticles(t, st, src, []news.Article{late})
+	h := srv.Handler()
+
+	recs, err := st.Articles(t.Context(), store.ArticleQuery{SourceID: src.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clustered := 0
+	for _, f := range feedFormats {
+		path := fmt.Sprintf("/sources/%d/feed.%s", src.ID, f.ext)
+		t.Run(path, func(t *testing.T) {
+			w := get(t, h, path)
+			if w.Code != http.StatusOK {
+				t.Fatalf("GET %s = %d", path, w.Code)
+			}
+			body := w.Body.Bytes()
+			if bytes.Contains(bytes.ToLower(body), []byte("javascript:")) {
+				t.Errorf("%s carries a javascript: URL", path)
+			}
+			feed := f.parse(t, body)
+			self, page := fmt.Sprintf("%s/sources/%d/feed.%s", testBaseURL, src.ID, f.ext), fmt.Sprintf("%s/sources/%d", testBaseURL, src.ID)
+			if feed.Self != self || feed.Page != page || feed.Title != "Source 2 on Recap" {
+				t.Errorf("self %q, page %q, title %q; want %q, %q, %q", feed.Self, feed.Page, feed.Title, self, page, "Source 2 on Recap")
+			}
+			if len(feed.Entries) != len(recs) {
+				t.Fatalf("%d items, want %d", len(feed.Entries), len(recs))
+			}
+			var newest time.Time
+			for i, e := range feed.Entries {
+				rec := recs[i]
+				id := fmt.Sprintf("%s/articles/%d", testBaseURL, rec.ID)
+				link := id
+				if rec.StoryID != 0 {
+					link = fmt.Sprintf("%s/stories/%d", testBaseURL, rec.StoryID)
+					clustered++
+				}
+				if e.ID != id || e.Link != link {
+					t.Errorf("item %d: id %q, link %q; want %q and %q", i, e.ID, e.Link, id, link)
 				}
 				if e.Title != withoutControls(rec.Title) {
 					t.Errorf("item %d: title %q, want %q", i, e.Title, withoutControls(rec.Title))
@@ -511,12 +630,19 @@ func TestFeedsCarryEveryArticleExactly(t *testing.T) {
 			}
 		})
 	}
+	if clustered != len(feedFormats)*(len(recs)-1) {
+		t.Errorf("%d items linked to stories, want all but the unclustered one in each feed", clustered)
+	}
 }
 
 // checkContent checks an item's summary and HTML content: the summary
-// escaped, and a link to the original only when it is a web link.
+// escaped, and a link to the original only when it is a web link. A story's
+// coverage, after the article's part, is checkCoverage's.
 func checkContent(t *testing.T, ext string, e feedEntry, rec store.ArticleRecord) {
 	t.Helper()
+	if i := strings.Index(e.Content, "<p>Coverage, "); i >= 0 {
+		e.Content = e.Content[:i]
+	}
 	summary := withoutControls(rec.Summary)
 	if ext == "xml" {
 		// RSS descriptions are HTML: the plain summary arrives escaped once.
@@ -547,21 +673,23 @@ func escapeHTMLText(s string) string {
 }
 
 // TestFeedIDsStayStable: an item keeps its id when the feed is rendered
-// again and when newer articles push it down.
+// again, when newer stories push it down, and when a story gains a member;
+// a source's item keeps its id when its article joins a story.
 func TestFeedIDsStayStable(t *testing.T) {
 	srv, st := newTestServer(t, nil)
 	srcs := fillStore(t, st, 2, 5)
+	clusterRest(t, st)
 	h := srv.Handler()
-	for _, f := range feedFormats {
-		idsByTitle := func() map[string]string {
-			w := get(t, h, "/feed."+f.ext)
+	for n, f := range feedFormats {
+		idsByTitle := func(path string) map[string]string {
+			w := get(t, h, path)
 			out := map[string]string{}
 			for _, e := range f.parse(t, w.Body.Bytes()).Entries {
 				out[e.Title] = e.ID
 			}
 			return out
 		}
-		before := idsByTitle()
+		before := idsByTitle("/feed." + f.ext)
 		// Another server over the same store renders from scratch.
 		again, err := New(srv.cfg)
 		if err != nil {
@@ -573,19 +701,66 @@ func TestFeedIDsStayStable(t *testing.T) {
 				t.Errorf("%s: %q has id %q in one render, %q in another", f.name, e.Title, before[e.Title], e.ID)
 			}
 		}
-		newer := testArticle(srcs[0], 100)
+		// A newer story, and a new article joining the oldest story: it
+		// moves to the top under the same id.
+		newer := testArticle(srcs[0], 100+n)
 		newer.Title = "A newer article in " + f.name
 		newer.Published, newer.Collected = testNow, testNow
+		follow := testArticle(srcs[1], 200+n)
+		follow.Title = "A follow-up in " + f.name
+		follow.Published, follow.Collected = testNow.Add(-time.Second), testNow
 		saveArticles(t, st, srcs[0], []news.Article{newer})
-		after := idsByTitle()
+		saveArticles(t, st, srcs[1], []news.Article{follow})
+		oldest, err := st.Stories(t.Context(), store.StoryQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, err := st.Story(t.Context(), oldest[len(oldest)-1].ID) // with its members
+		if err != nil {
+			t.Fatal(err)
+		}
+		saveStories(t, st, testStory{members: append(slices.Clone(old.Articles), articleIDs(t, st)[follow.Title])})
+		clusterRest(t, st)
+		after := idsByTitle("/feed." + f.ext)
 		if _, ok := after[newer.Title]; !ok {
-			t.Fatalf("%s: the new article is missing", f.name)
+			t.Fatalf("%s: the new story is missing", f.name)
+		}
+		if got, want := after[old.Title], fmt.Sprintf("%s/stories/%d", testBaseURL, old.ID); got != want {
+			t.Errorf("%s: the story that gained a member has id %q, want %q", f.name, got, want)
 		}
 		for title, id := range before {
 			if after[title] != "" && after[title] != id {
 				t.Errorf("%s: %q changed id from %q to %q", f.name, title, id, after[title])
 			}
 		}
+	}
+
+	// A source's feed: the item of an article keeps its id when the
+	// article joins a story; only its link moves to the story.
+	src := srcs[0]
+	lone := testArticle(src, 300)
+	lone.Title = "Waits for the story stage"
+	lone.Published = testNow
+	saveArticles(t, st, src, []news.Article{lone})
+	path := fmt.Sprintf("/sources/%d/feed.xml", src.ID)
+	find := func() feedEntry {
+		for _, e := range parseRSS(t, get(t, h, path).Body.Bytes()).Entries {
+			if e.Title == lone.Title {
+				return e
+			}
+		}
+		t.Fatalf("%s lacks %q", path, lone.Title)
+		return feedEntry{}
+	}
+	before := find()
+	clusterRest(t, st)
+	after := find()
+	id := articleIDs(t, st)[lone.Title]
+	if before.ID != after.ID || after.ID != fmt.Sprintf("%s/articles/%d", testBaseURL, id) {
+		t.Errorf("the item's id went from %q to %q when clustered, want %s/articles/%d throughout", before.ID, after.ID, testBaseURL, id)
+	}
+	if before.Link != before.ID || after.Link != fmt.Sprintf("%s/stories/%d", testBaseURL, id) {
+		t.Errorf("the item's link went from %q to %q, want its page, then its story's", before.Link, after.Link)
 	}
 }
 

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +147,114 @@ func fillStore(t testing.TB, st store.Store, sources, perSource int) []store.Sou
 		}
 		saveArticles(t, st, src, arts)
 		out = append(out, src)
+	}
+	return out
+}
+
+// testLease is the lease tests place articles in stories under, as the
+// story stage does.
+var testLease = store.Lease{Name: "stories", Holder: "server-test"}
+
+// testStory is a story a test makes: its members by article id, the first
+// of them its id (the article that started it); lead is members[0] when 0;
+// dups marks members as near-copies of another (member -> original).
+type testStory struct {
+	members []int64
+	lead    int64
+	dups    map[int64]int64
+}
+
+// saveStories stores stories as the story stage would: every member
+// assigned, each story with its members earliest published first and its
+// first and latest published times.
+func saveStories(t testing.TB, st store.Store, stories ...testStory) {
+	t.Helper()
+	ok, err := st.AcquireLease(t.Context(), testLease, time.Hour)
+	if err != nil || !ok {
+		t.Fatalf("AcquireLease = %v, %v", ok, err)
+	}
+	var (
+		as  []store.Assignment
+		out []news.Story
+	)
+	for _, ts := range stories {
+		if len(ts.members) == 0 {
+			t.Fatal("a test story without members")
+		}
+		arts := make([]news.Article, len(ts.members))
+		for i, id := range ts.members {
+			rec, err := st.Article(t.Context(), id)
+			if err != nil {
+				t.Fatalf("Article(%d): %v", id, err)
+			}
+			arts[i] = rec.Article
+		}
+		slices.SortFunc(arts, func(a, b news.Article) int {
+			if c := a.Published.Compare(b.Published); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ID, b.ID)
+		})
+		story := news.Story{ID: ts.members[0], Lead: ts.lead, FirstSeen: arts[0].Published, Updated: arts[len(arts)-1].Published}
+		if story.Lead == 0 {
+			story.Lead = ts.members[0]
+		}
+		for _, a := range arts {
+			story.Articles = append(story.Articles, a.ID)
+			as = append(as, store.Assignment{ArticleID: a.ID, StoryID: story.ID, DuplicateOf: ts.dups[a.ID]})
+		}
+		out = append(out, story)
+	}
+	if err := st.SaveStories(t.Context(), testLease, as, out); err != nil {
+		t.Fatalf("SaveStories: %v", err)
+	}
+}
+
+// clusterRest places every article not yet in a story in a story of its
+// own, and returns their ids.
+func clusterRest(t testing.TB, st store.Store) []int64 {
+	t.Helper()
+	arts, err := st.Unclustered(t.Context(), 100_000)
+	if err != nil {
+		t.Fatalf("Unclustered: %v", err)
+	}
+	if len(arts) == 0 {
+		return nil
+	}
+	stories := make([]testStory, len(arts))
+	ids := make([]int64, len(arts))
+	for i, a := range arts {
+		stories[i], ids[i] = testStory{members: []int64{a.ID}}, a.ID
+	}
+	saveStories(t, st, stories...)
+	return ids
+}
+
+// articleIDs maps the stored articles' titles to their ids.
+func articleIDs(t testing.TB, st store.Store) map[string]int64 {
+	t.Helper()
+	recs, err := st.Articles(t.Context(), store.ArticleQuery{Limit: 100_000})
+	if err != nil {
+		t.Fatalf("Articles: %v", err)
+	}
+	out := make(map[string]int64, len(recs))
+	for _, r := range recs {
+		out[r.Title] = r.ID
+	}
+	return out
+}
+
+// storyTitles returns the titles of the latest limit stories, most
+// recently updated first.
+func storyTitles(t testing.TB, st store.Store, limit int) []string {
+	t.Helper()
+	recs, err := st.Stories(t.Context(), store.StoryQuery{Limit: limit})
+	if err != nil {
+		t.Fatalf("Stories: %v", err)
+	}
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.Title
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -18,11 +19,12 @@ import (
 
 // listView is a page of entries with the link to the next (older) page.
 type listView struct {
-	Heading string
-	Intro   string
-	Entries []entryView
-	Older   string // URL of the next page; "" on the last
-	Empty   string // what to say when there is nothing
+	Heading    string
+	Intro      string
+	Entries    []entryView
+	Older      string // URL of the next page; "" on the last
+	OlderLabel string // its link's text: "Older stories"
+	Empty      string // what to say when there is nothing
 }
 
 func (s *Server) entries(recs []store.ArticleRecord) []entryView {
@@ -34,23 +36,46 @@ func (s *Server) entries(recs []store.ArticleRecord) []entryView {
 	return out
 }
 
-// homePage: the freshest AI news, newest first, a page at a time.
+func (s *Server) storyEntries(recs []store.StoryRecord) []entryView {
+	now := s.now()
+	out := make([]entryView, len(recs))
+	for i, rec := range recs {
+		out[i] = s.storyEntryOf(rec, now)
+	}
+	return out
+}
+
+// homePage: the latest stories, most recently updated first, a page at a time.
 func (s *Server) homePage(r *http.Request) (*response, error) {
-	before, err := parseCursor(r.URL.Query().Get("before"))
+	before, err := parseStoryCursor(r.URL.Query().Get("before"))
 	if err != nil {
 		return nil, err
 	}
-	recs, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: s.cfg.PageSize, Before: before})
+	recs, err := s.store.Stories(r.Context(), store.StoryQuery{Limit: s.cfg.PageSize, Before: before})
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	v := listView{Heading: "Latest AI news", Entries: s.entries(recs), Empty: "Nothing collected yet: the sources are being polled. Come back in a minute."}
-	if c := nextCursor(recs, s.cfg.PageSize); c != "" {
+	v := listView{
+		Heading: "Latest AI news", Entries: s.storyEntries(recs), OlderLabel: "Older stories",
+		Empty: "Nothing collected yet: the sources are being polled. Come back in a minute.",
+	}
+	if c := nextStoryCursor(recs, s.cfg.PageSize); c != "" {
 		v.Older = "/?before=" + c
 	}
-	if !before.IsZero() {
+	switch {
+	case !before.IsZero():
 		v.Heading = "Earlier AI news"
-		v.Empty = "No older articles."
+		v.Empty = "No older stories."
+	case len(recs) == 0:
+		// Articles are grouped into stories shortly after they are stored;
+		// an empty page must not claim nothing was collected meanwhile.
+		n, err := s.store.CountArticles(r.Context())
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		if n > 0 {
+			v.Empty = plural(n, "article", "articles") + " collected, being grouped into stories. Come back in a minute."
+		}
 	}
 	return s.htmlPage(r, "home", "Recap: AI news", v)
 }
@@ -69,7 +94,8 @@ type outletView struct {
 	Name, Page, Seen, ISO string
 }
 
-// articlePage: the page of DESIGN.md with what exists before stories.
+// articlePage: an article not yet in a story; once it is, its story's page
+// is where it is read, and the old link leads there.
 func (s *Server) articlePage(r *http.Request) (*response, error) {
 	id, err := pathID(chi.URLParam(r, "id"))
 	if err != nil {
@@ -78,6 +104,9 @@ func (s *Server) articlePage(r *http.Request) (*response, error) {
 	rec, err := s.store.Article(r.Context(), id)
 	if err != nil {
 		return nil, err
+	}
+	if rec.StoryID != 0 {
+		return redirectResponse(storyPath(rec.StoryID)), nil
 	}
 	v := articleView{entryView: s.entryOf(rec, s.now())}
 	v.MoreThanHook = strings.TrimSpace(v.Summary) != v.Hook
@@ -88,6 +117,105 @@ func (s *Server) articlePage(r *http.Request) (*response, error) {
 		})
 	}
 	return s.htmlPage(r, "article", v.Title+" · Recap", v)
+}
+
+// storyView is the story page: the lead article, then the full coverage.
+// The analysis of the story-page issue (TL;DR, who should care, takeaways,
+// timeline, related updates, why ranked) joins it as fields of its own.
+type storyView struct {
+	entryView    // the lead article; Coverage counts the outlets
+	MoreThanHook bool
+	Outlets      []coverageOutlet
+}
+
+// coverageOutlet is one outlet of a story with the members it carried.
+type coverageOutlet struct {
+	Name, Page string
+	ISO, Date  string // when it first published on the story
+	Members    []coverageMember
+}
+
+// coverageMember is one member article as an outlet carried it.
+type coverageMember struct {
+	Title     string
+	URL       string // the article; "" when not a web link
+	ISO, Date string // when it was published
+	Copy      bool   // a near-copy of another member
+}
+
+// storyPage: the lead article and every outlet that covered the story.
+func (s *Server) storyPage(r *http.Request) (*response, error) {
+	id, err := pathID(chi.URLParam(r, "id"))
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.store.Story(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusNotFound, "no story with id %d", id)
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	v := storyView{entryView: s.storyEntryOf(rec, s.now()), Outlets: coverageOf(rec)}
+	v.MoreThanHook = strings.TrimSpace(v.Summary) != v.Hook
+	return s.htmlPage(r, "story", v.Title+" · Recap", v)
+}
+
+// coverageOf groups a story's members by the outlets that carried them, in
+// the store's order of outlets (earliest first), each outlet's members
+// earliest first. A member syndicated by two outlets shows under both.
+func coverageOf(rec store.StoryRecord) []coverageOutlet {
+	var out []coverageOutlet
+	at := map[int64]int{} // source id -> index in out
+	add := func(id int64, name string, first time.Time) int {
+		if name == "" {
+			name = "unknown source"
+		}
+		o := coverageOutlet{Name: name, ISO: first.UTC().Format(time.RFC3339), Date: first.UTC().Format("2 Jan 2006 15:04 MST")}
+		if id > 0 { // 0: a source since removed, with no page
+			o.Page = fmt.Sprintf("/sources/%d", id)
+		}
+		at[id] = len(out)
+		out = append(out, o)
+		return at[id]
+	}
+	for _, o := range rec.Outlets {
+		add(o.SourceID, o.Name, o.FirstSeen)
+	}
+	for _, m := range rec.Members {
+		cm := coverageMember{
+			Title: m.Title, URL: webLink(m.URL),
+			ISO: m.Published.UTC().Format(time.RFC3339), Date: m.Published.UTC().Format("2 Jan 2006 15:04 MST"),
+			Copy: m.DuplicateOf != 0,
+		}
+		if cm.Title == "" {
+			cm.Title = "(untitled)"
+		}
+		type outlet struct {
+			id   int64
+			name string
+		}
+		carriers := make([]outlet, 0, len(m.Seen)+1)
+		for _, g := range m.Seen {
+			carriers = append(carriers, outlet{g.SourceID, g.Source})
+		}
+		if len(carriers) == 0 {
+			carriers = append(carriers, outlet{m.SourceID, m.Source})
+		}
+		done := map[int64]bool{} // one source may have carried it under two item keys
+		for _, c := range carriers {
+			if done[c.id] {
+				continue
+			}
+			done[c.id] = true
+			i, ok := at[c.id]
+			if !ok { // not in the store's list of outlets: still shown
+				i = add(c.id, c.name, m.Published)
+			}
+			out[i].Members = append(out[i].Members, cm)
+		}
+	}
+	return out
 }
 
 // sourceView is one source with its health, as people read it.
@@ -195,7 +323,7 @@ func (s *Server) sourcePage(r *http.Request) (*response, error) {
 	v := struct {
 		Source sourceView
 		List   listView
-	}{Source: sv, List: listView{Heading: "Latest articles", Entries: s.entries(recs), Empty: "No articles from this source yet."}}
+	}{Source: sv, List: listView{Heading: "Latest articles", Entries: s.entries(recs), OlderLabel: "Older articles", Empty: "No articles from this source yet."}}
 	if c := nextCursor(recs, s.cfg.PageSize); c != "" {
 		v.List.Older = fmt.Sprintf("/sources/%d?before=%s", id, c)
 	}

@@ -24,9 +24,35 @@ func mustContain(t *testing.T, what, body string, wants ...string) {
 	}
 }
 
-func TestHomePageListsNewestFirstWithFreshnessAndCollectionTime(t *testing.T) {
+// entryCoverage maps each entry of a list page to its coverage line ("" when
+// it has none), by the entry's title.
+func entryCoverage(body string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(body, `<li class="entry">`)[1:] {
+		title := regexp.MustCompile(`<h2><a href="[^"]+">([^<]+)</a></h2>`).FindStringSubmatch(part)
+		if title == nil {
+			continue
+		}
+		cov := ""
+		if m := regexp.MustCompile(`<p class="meta coverage">(.*?)</p>`).FindStringSubmatch(part); m != nil {
+			cov = regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], "")
+		}
+		out[title[1]] = cov
+	}
+	return out
+}
+
+func TestHomePageListsStoriesWithOutletCountsFreshnessAndCollectionTime(t *testing.T) {
 	srv, st := newTestServer(t, func(c *Config) { c.PageSize = 5 })
 	fillStore(t, st, 2, 6)
+	ids := articleIDs(t, st)
+	art := func(n, src int) int64 { return ids[fmt.Sprintf("Article %d of Source %d: models and chips", n, src)] }
+	// One event in both sources; another in both, with a second article of
+	// source 1 (three articles, two outlets), started by its earliest.
+	saveStories(t, st,
+		testStory{members: []int64{art(0, 1), art(0, 2)}},
+		testStory{members: []int64{art(2, 1), art(1, 2), art(1, 1)}})
+	clusterRest(t, st) // 7 more stories of one article each: 9 in all
 	h := srv.Handler()
 
 	w := get(t, h, "/")
@@ -36,29 +62,46 @@ func TestHomePageListsNewestFirstWithFreshnessAndCollectionTime(t *testing.T) {
 	body := w.Body.String()
 	mustContain(t, "/", body,
 		"<h1>Latest AI news</h1>",
-		`<a href="/articles/`,
+		fmt.Sprintf(`<h2><a href="/stories/%d">Article 0 of Source 1: models and chips</a></h2>`, art(0, 1)),
+		fmt.Sprintf(`<h2><a href="/stories/%d">Article 2 of Source 1: models and chips</a></h2>`, art(2, 1)),
 		`<span class="fresh">Fresh</span>`,
 		"collected in 16m",
-		"just now", // article 0 of source 1: published 1s before testNow
-		"7m ago",   // article 1
+		"just now", // the lead of the first story: published 1s before testNow
+		"14m ago",  // the lead of the second: article 2 of source 1
 		`<a href="/sources/1">Source 1</a>`,
 		`rel="alternate" type="application/rss+xml" title="Recap: latest AI news (RSS)" href="https://news.example.org/recap/feed.xml"`,
 		`type="application/atom+xml"`, `type="application/feed+json"`,
 		`<main id="main"`, `<nav aria-label="Main">`, `role="search"`, `<label for="q"`,
 		"All content rights belong to original publishers",
+		`rel="next" href="/?before=`, "Older stories →",
 	)
-	titles := regexp.MustCompile(`<h2><a href="/articles/\d+">([^<]+)</a></h2>`).FindAllStringSubmatch(body, -1)
+	if strings.Contains(body, `href="/articles/`) {
+		t.Error("/ links an article page; its entries are stories")
+	}
+	cov := entryCoverage(body)
+	for title, want := range map[string]string{
+		"Article 0 of Source 1: models and chips": "2 outlets",
+		// Its lead is 14m old, its latest member 7m: the list's order says
+		// why it stands above older single reports.
+		"Article 2 of Source 1: models and chips": "2 outlets · 3 articles · updated 7m ago",
+		"Article 2 of Source 2: models and chips": "1 outlet",
+	} {
+		if got, ok := cov[title]; !ok || got != want {
+			t.Errorf("entry %q: coverage %q (shown: %v), want %q", title, got, ok, want)
+		}
+	}
+	titles := regexp.MustCompile(`<h2><a href="/stories/\d+">([^<]+)</a></h2>`).FindAllStringSubmatch(body, -1)
 	if len(titles) != 5 {
 		t.Fatalf("/ shows %d entries, want a page of 5", len(titles))
 	}
-	want := storedTitles(t, st, 0, 5)
+	want := storyTitles(t, st, 5)
 	for i, m := range titles {
 		if m[1] != want[i] {
-			t.Errorf("entry %d = %q, want %q (newest first)", i, m[1], want[i])
+			t.Errorf("entry %d = %q, want %q (most recently updated first)", i, m[1], want[i])
 		}
 	}
 
-	// The pages walk every article once.
+	// The pages walk every story once.
 	seen := map[string]bool{}
 	next := "/"
 	for page := 0; next != "" && page < 10; page++ {
@@ -66,7 +109,7 @@ func TestHomePageListsNewestFirstWithFreshnessAndCollectionTime(t *testing.T) {
 		if w.Code != http.StatusOK {
 			t.Fatalf("GET %s = %d", next, w.Code)
 		}
-		for _, m := range regexp.MustCompile(`href="(/articles/\d+)"`).FindAllStringSubmatch(w.Body.String(), -1) {
+		for _, m := range regexp.MustCompile(`href="(/stories/\d+)"`).FindAllStringSubmatch(w.Body.String(), -1) {
 			if seen[m[1]] {
 				t.Errorf("%s shown twice", m[1])
 			}
@@ -77,8 +120,8 @@ func TestHomePageListsNewestFirstWithFreshnessAndCollectionTime(t *testing.T) {
 			next = strings.ReplaceAll(m[1], "&amp;", "&")
 		}
 	}
-	if len(seen) != 12 {
-		t.Errorf("pages showed %d articles, want all 12", len(seen))
+	if len(seen) != 9 {
+		t.Errorf("pages showed %d stories, want all 9", len(seen))
 	}
 
 	w = get(t, h, "/?before=nonsense")
@@ -88,12 +131,21 @@ func TestHomePageListsNewestFirstWithFreshnessAndCollectionTime(t *testing.T) {
 }
 
 func TestHomePageEmptyStoreSaysSo(t *testing.T) {
-	srv, _ := newTestServer(t, nil)
-	w := get(t, srv.Handler(), "/")
+	srv, st := newTestServer(t, nil)
+	h := srv.Handler()
+	w := get(t, h, "/")
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET / = %d", w.Code)
 	}
 	mustContain(t, "/", w.Body.String(), "Nothing collected yet")
+
+	// Articles stored, none in a story yet: the page says they are coming.
+	fillStore(t, st, 1, 3)
+	w = get(t, h, "/")
+	mustContain(t, "/ before clustering", w.Body.String(), "3 articles collected, being grouped into stories")
+	if strings.Contains(w.Body.String(), "Nothing collected yet") {
+		t.Error("/ says nothing was collected while 3 articles wait for the story stage")
+	}
 }
 
 func TestArticlePageShowsHookSummaryOriginalLinkAndRights(t *testing.T) {
@@ -152,6 +204,190 @@ func TestArticlePageShowsHookSummaryOriginalLinkAndRights(t *testing.T) {
 		w := get(t, h, p)
 		if w.Code != http.StatusNotFound || w.Header().Get("Content-Type") != "text/html; charset=utf-8" {
 			t.Errorf("GET %s = %d %q, want an HTML 404", p, w.Code, w.Header().Get("Content-Type"))
+		}
+	}
+}
+
+func TestArticlePageRedirectsToItsStory(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	fillStore(t, st, 2, 2)
+	ids := articleIDs(t, st)
+	first, second := ids["Article 1 of Source 1: models and chips"], ids["Article 0 of Source 2: models and chips"]
+	saveStories(t, st, testStory{members: []int64{first, second}})
+	alone := ids["Article 1 of Source 2: models and chips"] // not clustered yet
+	h := srv.Handler()
+
+	for _, id := range []int64{first, second} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			w := request(t, h, method, fmt.Sprintf("/articles/%d", id), nil)
+			if w.Code != http.StatusFound || w.Header().Get("Location") != fmt.Sprintf("/stories/%d", first) {
+				t.Errorf("%s /articles/%d = %d to %q, want 302 to /stories/%d", method, id, w.Code, w.Header().Get("Location"), first)
+			}
+			if w.Header().Get("ETag") != "" {
+				t.Errorf("%s /articles/%d: a redirect carries the ETag %q", method, id, w.Header().Get("ETag"))
+			}
+			if w.Header().Get("Content-Security-Policy") == "" {
+				t.Errorf("%s /articles/%d: the redirect lacks the security headers", method, id)
+			}
+		}
+	}
+	if w := get(t, h, fmt.Sprintf("/stories/%d", first)); w.Code != http.StatusOK {
+		t.Errorf("the redirect's target answers %d", w.Code)
+	}
+	w := get(t, h, fmt.Sprintf("/articles/%d", alone))
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "<h1>Article 1 of Source 2: models and chips</h1>") {
+		t.Errorf("an article not in a story yet = %d, want its page as before", w.Code)
+	}
+
+	// It joins a story later: the cached page gives way to the redirect.
+	saveStories(t, st, testStory{members: []int64{alone}})
+	if w := get(t, h, fmt.Sprintf("/articles/%d", alone)); w.Code != http.StatusFound {
+		t.Errorf("after clustering, /articles/%d = %d, want 302", alone, w.Code)
+	}
+}
+
+// headingLevels returns the levels of a page's headings in order.
+func headingLevels(body string) []int {
+	var out []int
+	for _, m := range regexp.MustCompile(`<h([1-6])[ >]`).FindAllStringSubmatch(body, -1) {
+		out = append(out, int(m[1][0]-'0'))
+	}
+	return out
+}
+
+func TestStoryPageShowsLeadAndFullCoverage(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	scmp := addTestSource(t, st, "SCMP Technology", "https://scmp.example.com/feed.xml")
+	reuters := addTestSource(t, st, "Reuters <Tech> & Co", "https://reuters.example.com/feed.xml")
+	wire := addTestSource(t, st, "Wire Copy", "https://wire.example.com/feed.xml")
+	digest := addTestSource(t, st, "AI Digest", "https://digest.example.com/feed.xml")
+
+	lead := testArticle(scmp, 10)
+	lead.Title = "DeepSeek V4 Optimized for Huawei Ascend"
+	lead.Summary = "China's V4 models are optimized for Huawei chips. They bypass US restrictions, e.g. on Nvidia parts."
+	follow := testArticle(scmp, 2)
+	follow.Title = "DeepSeek V4: what the benchmarks say"
+	saveArticles(t, st, scmp, []news.Article{lead, follow})
+	report := testArticle(reuters, 8)
+	report.Title = hostileTitles[2]
+	noLink := testArticle(reuters, 5)
+	noLink.Title = "A report with only a script URL"
+	noLink.URL, noLink.Link, noLink.GUID = "javascript:alert(3)", "javascript:alert(4)", "urn:x"
+	saveArticles(t, st, reuters, []news.Article{report, noLink})
+	copied := testArticle(wire, 6)
+	copied.Title = hostileTitles[0]
+	saveArticles(t, st, wire, []news.Article{copied})
+	// The aggregator carries SCMP's article under the same URL: one
+	// article, a second outlet.
+	again := lead
+	again.GUID, again.ItemKey, again.Link = "urn:digest:1", "", lead.URL+"?utm_source=digest"
+	saveArticles(t, st, digest, []news.Article{again})
+
+	ids := articleIDs(t, st)
+	storyID := ids[lead.Title]
+	saveStories(t, st, testStory{
+		members: []int64{storyID, ids[report.Title], ids[copied.Title], ids[noLink.Title], ids[follow.Title]},
+		dups:    map[int64]int64{ids[copied.Title]: ids[report.Title]},
+	})
+	rec, err := st.Story(t.Context(), storyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.OutletCount != 4 || rec.Count != 5 {
+		t.Fatalf("the store counts %d outlets and %d articles, want 4 and 5", rec.OutletCount, rec.Count)
+	}
+	h := srv.Handler()
+
+	w := get(t, h, fmt.Sprintf("/stories/%d", storyID))
+	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("story page = %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+	body := w.Body.String()
+	mustContain(t, "story page", body,
+		"<title>DeepSeek V4 Optimized for Huawei Ascend · Recap</title>",
+		"<h1>DeepSeek V4 Optimized for Huawei Ascend</h1>",
+		`<p class="hook lead">China&#39;s V4 models are optimized for Huawei chips.</p>`,
+		"They bypass US restrictions, e.g. on Nvidia parts.",
+		fmt.Sprintf(`<a href="/sources/%d">SCMP Technology</a> · <span class="fresh">Fresh</span>`, scmp.ID),
+		"collected in 16m",
+		`<h2 id="coverage-h">Full coverage</h2>`,
+		"4 outlets · 5 articles",
+		fmt.Sprintf(`href="https://site%d.example.com/posts/10" rel="noopener noreferrer">Read the full article at SCMP Technology</a>`, scmp.ID),
+		"Original source: SCMP Technology. All content rights belong to original publishers.",
+		`<main id="main"`, `type="application/rss+xml"`,
+	)
+	// Every outlet, in the store's order, linked to its source page.
+	var outlets []string
+	for _, m := range regexp.MustCompile(`<h3 class="outlet"><a href="/sources/(\d+)">([^<]*)</a></h3>`).FindAllStringSubmatch(body, -1) {
+		outlets = append(outlets, m[1]+" "+m[2])
+	}
+	var wantOutlets []string
+	for _, o := range rec.Outlets {
+		wantOutlets = append(wantOutlets, fmt.Sprintf("%d %s", o.SourceID, escapeHTMLText(o.Name)))
+	}
+	if strings.Join(outlets, "|") != strings.Join(wantOutlets, "|") {
+		t.Errorf("outlets on the page %q, want %q", outlets, wantOutlets)
+	}
+	// Every member under each outlet that carried it: when it was
+	// published, its title linked to its canonical URL.
+	member := func(a news.Article, linked bool) string {
+		pub := a.Published.UTC()
+		s := fmt.Sprintf(`<time datetime="%s">%s</time> `, pub.Format(time.RFC3339), pub.Format("2 Jan 2006 15:04 MST"))
+		if linked {
+			return s + fmt.Sprintf(`<a href="%s" rel="noopener noreferrer">%s</a>`, a.URL, escapeHTMLText(a.Title))
+		}
+		return s + "<span>" + escapeHTMLText(a.Title) + "</span>"
+	}
+	mustContain(t, "story page", body,
+		member(lead, true), member(follow, true), member(report, true), member(noLink, false),
+		member(copied, true)+` <span class="copy">copy</span>`)
+	if n := strings.Count(body, member(lead, true)); n != 2 {
+		t.Errorf("the lead shows %d times in the coverage, want 2: under SCMP and under the aggregator that carried it", n)
+	}
+	if n := strings.Count(body, `class="copy"`); n != 1 {
+		t.Errorf("%d members marked as copies, want 1", n)
+	}
+	for _, bad := range []string{"<script>", "javascript:", "utm_source", "Content of article", "<Tech>"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("story page carries %q", bad)
+		}
+	}
+	levels := headingLevels(body)
+	if len(levels) == 0 || levels[0] != 1 {
+		t.Fatalf("headings %v: want the page to start with its h1", levels)
+	}
+	for i := 1; i < len(levels); i++ {
+		if levels[i] > levels[i-1]+1 {
+			t.Errorf("headings %v skip a level at %d", levels, i)
+		}
+	}
+
+	for _, p := range []string{"/stories/999", fmt.Sprintf("/stories/%d", ids[report.Title]), "/stories/abc", "/stories/0", "/stories/-1"} {
+		w := get(t, h, p)
+		if w.Code != http.StatusNotFound || w.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("GET %s = %d %q, want an HTML 404", p, w.Code, w.Header().Get("Content-Type"))
+		}
+	}
+}
+
+// TestListsLinkArticlesToTheirStories: source pages and search results list
+// articles; an article in a story leads to the story.
+func TestListsLinkArticlesToTheirStories(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	fillStore(t, st, 2, 2)
+	ids := articleIDs(t, st)
+	clustered, alone := ids["Article 0 of Source 2: models and chips"], ids["Article 1 of Source 2: models and chips"]
+	storyID := ids["Article 1 of Source 1: models and chips"]
+	saveStories(t, st, testStory{members: []int64{storyID, clustered}})
+	h := srv.Handler()
+	for _, p := range []string{"/sources/2", "/search?q=chips"} {
+		body := get(t, h, p).Body.String()
+		mustContain(t, p, body,
+			// Search results highlight "chips": the link is checked up to it.
+			fmt.Sprintf(`<a href="/stories/%d">Article 0 of Source 2: models and `, storyID),
+			fmt.Sprintf(`<a href="/articles/%d">Article 1 of Source 2: models and `, alone))
+		if strings.Contains(body, fmt.Sprintf(`href="/articles/%d"`, clustered)) {
+			t.Errorf("%s links the page of an article that is in a story", p)
 		}
 	}
 }
@@ -243,8 +479,12 @@ func TestSearchPageRanksAndHighlightsAndEscapes(t *testing.T) {
 func TestPagesConditionalAndGzip(t *testing.T) {
 	srv, st := newTestServer(t, nil)
 	srcs := fillStore(t, st, 1, 3)
+	ids := articleIDs(t, st)
+	storyID := ids["Article 0 of Source 1: models and chips"]
+	saveStories(t, st, testStory{members: []int64{storyID, ids["Article 1 of Source 1: models and chips"]}})
+	alone := ids["Article 2 of Source 1: models and chips"] // its own page until clustered
 	h := srv.Handler()
-	for _, p := range []string{"/", "/articles/1", "/sources", "/sources/1", "/search?q=chips", "/static/style.css"} {
+	for _, p := range []string{"/", fmt.Sprintf("/stories/%d", storyID), fmt.Sprintf("/articles/%d", alone), "/sources", "/sources/1", "/search?q=chips", "/static/style.css"} {
 		w := get(t, h, p)
 		etag, lm := w.Header().Get("ETag"), w.Header().Get("Last-Modified")
 		if w.Code != http.StatusOK || etag == "" {
@@ -291,6 +531,7 @@ func TestPagesConditionalAndGzip(t *testing.T) {
 	a.Title = "Brand new article"
 	a.Published = testNow
 	saveArticles(t, st, srcs[0], []news.Article{a})
+	clusterRest(t, st)
 	after := get(t, h, "/", "If-None-Match", before.Header().Get("ETag"))
 	if after.Code != http.StatusOK || !strings.Contains(after.Body.String(), "Brand new article") {
 		t.Errorf("after a new article, GET / with the old ETag = %d, new article shown: %v", after.Code, strings.Contains(after.Body.String(), "Brand new article"))
@@ -319,12 +560,14 @@ func TestCacheKeyIgnoresUnreadParameters(t *testing.T) {
 func TestVersionTTLAndChanged(t *testing.T) {
 	srv, st := newTestServer(t, func(c *Config) { c.VersionTTL = time.Hour })
 	srcs := fillStore(t, st, 1, 1)
+	clusterRest(t, st)
 	h := srv.Handler()
 	get(t, h, "/")
 	a := testArticle(srcs[0], 9)
 	a.Title = "Arrived after the first render"
 	a.Published = testNow
 	saveArticles(t, st, srcs[0], []news.Article{a})
+	clusterRest(t, st)
 	if strings.Contains(get(t, h, "/").Body.String(), a.Title) {
 		t.Fatal("with a one-hour VersionTTL the page changed without Changed(): the TTL is not used")
 	}
@@ -336,9 +579,14 @@ func TestVersionTTLAndChanged(t *testing.T) {
 
 func TestEveryResponseHasSecurityHeaders(t *testing.T) {
 	srv, st := newTestServer(t, nil)
-	fillStore(t, st, 1, 1)
+	fillStore(t, st, 1, 2)
+	ids := articleIDs(t, st)
+	clustered := ids["Article 0 of Source 1: models and chips"]
+	saveStories(t, st, testStory{members: []int64{clustered}})
+	alone := ids["Article 1 of Source 1: models and chips"]
 	h := srv.Handler()
-	for _, p := range []string{"/", "/nope", "/articles/1", "/api/v1/nope", "/healthz", "/static/style.css", "/search?q=x"} {
+	for _, p := range []string{"/", "/nope", fmt.Sprintf("/stories/%d", clustered), fmt.Sprintf("/articles/%d", clustered), fmt.Sprintf("/articles/%d", alone),
+		"/api/v1/nope", "/api/v1/stories", "/healthz", "/static/style.css", "/search?q=x", "/feed.xml"} {
 		w := get(t, h, p)
 		csp := w.Header().Get("Content-Security-Policy")
 		if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "script-src") {

@@ -55,8 +55,9 @@ var readerTitles = []string{
 }
 
 // readerStore fills st with about 60 articles over 3 sources, the hostile
-// titles among the newest (so the 50 of a feed include them), and returns
-// the sources and the number of articles.
+// titles among the newest (so the 50 of a feed include them), in stories:
+// three of them lead a story of two outlets, the others are stories of one
+// article. It returns the sources and the number of articles.
 func readerStore(t *testing.T, st store.Store) ([]store.Source, int) {
 	t.Helper()
 	titles := append(slices.Clone(hostileTitles), readerTitles...)
@@ -70,17 +71,43 @@ func readerStore(t *testing.T, st store.Store) ([]store.Source, int) {
 		a.Collected = a.Published.Add(5 * time.Minute)
 		saveArticles(t, st, src, []news.Article{a})
 	}
+	ids := articleIDs(t, st)
+	for i := range srcs {
+		// Each source's newest article joins the story of a hostile title
+		// published before it in another source.
+		other := srcs[(i+1)%len(srcs)]
+		saveStories(t, st, testStory{members: []int64{ids[titles[i]], ids[fmt.Sprintf("Article 0 of %s: models and chips", other.Title)]}})
+	}
+	clusterRest(t, st)
 	return srcs, 3*perSource + len(titles)
 }
 
 // feedWant is what a reader must find in one feed.
 type feedWant struct {
 	url    string
-	ids    []string // absolute URLs of the articles' pages
+	ids    []string // absolute URLs of the stories' or articles' pages
+	links  []string // the same, but an article's story page once it is in one
 	titles []string // as XML can carry them (control characters dropped)
 }
 
-func wantFeed(t *testing.T, st store.Store, base, path string, sourceID int64) feedWant {
+// wantSiteFeed is what the site's feed at path lists: the latest stories.
+func wantSiteFeed(t *testing.T, st store.Store, base, path string) feedWant {
+	t.Helper()
+	recs, err := st.Stories(t.Context(), store.StoryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := feedWant{url: base + path}
+	for _, r := range recs {
+		page := fmt.Sprintf("%s/stories/%d", base, r.ID)
+		w.ids, w.links = append(w.ids, page), append(w.links, page)
+		w.titles = append(w.titles, withoutControls(r.Title))
+	}
+	return w
+}
+
+// wantSourceFeed is what a source's feed at path lists: its latest articles.
+func wantSourceFeed(t *testing.T, st store.Store, base, path string, sourceID int64) feedWant {
 	t.Helper()
 	recs, err := st.Articles(t.Context(), store.ArticleQuery{SourceID: sourceID})
 	if err != nil {
@@ -88,7 +115,12 @@ func wantFeed(t *testing.T, st store.Store, base, path string, sourceID int64) f
 	}
 	w := feedWant{url: base + path}
 	for _, r := range recs {
-		w.ids = append(w.ids, fmt.Sprintf("%s/articles/%d", base, r.ID))
+		page := fmt.Sprintf("%s/articles/%d", base, r.ID)
+		link := page
+		if r.StoryID != 0 {
+			link = fmt.Sprintf("%s/stories/%d", base, r.StoryID)
+		}
+		w.ids, w.links = append(w.ids, page), append(w.links, link)
 		w.titles = append(w.titles, withoutControls(r.Title))
 	}
 	return w
@@ -139,10 +171,10 @@ func TestRealReadersReadTheFeeds(t *testing.T) {
 	srcPath := fmt.Sprintf("/sources/%d/feed", src.ID)
 	feeds := map[string]feedWant{}
 	for _, p := range []string{"/feed.xml", "/feed.atom", "/feed.json"} {
-		feeds[p] = wantFeed(t, st, base, p, 0)
+		feeds[p] = wantSiteFeed(t, st, base, p)
 	}
 	for _, ext := range []string{".xml", ".atom", ".json"} {
-		feeds[srcPath+ext] = wantFeed(t, st, base, srcPath+ext, src.ID)
+		feeds[srcPath+ext] = wantSourceFeed(t, st, base, srcPath+ext, src.ID)
 	}
 	if n := len(feeds["/feed.xml"].titles); n != store.DefaultLimit {
 		t.Fatalf("want a full feed of %d items, the store gives %d", store.DefaultLimit, n)
@@ -221,7 +253,7 @@ func readWithNewsboat(t *testing.T, want feedWant) {
 	}
 	// newsboat keeps titles as plain text: they must match byte for byte.
 	compareTitles(t, "newsboat", want.url, titles, want.titles)
-	compareIDs(t, "newsboat", want.url, "links", links, want.ids)
+	compareIDs(t, "newsboat", want.url, "links", links, want.links)
 	compareIDs(t, "newsboat", want.url, "guids", guids, want.ids)
 }
 
@@ -300,7 +332,7 @@ func readWithFeedparser(t *testing.T, wants ...feedWant) {
 			titles, links, ids = append(titles, title), append(links, e.Link), append(ids, e.ID)
 		}
 		compareTitles(t, "feedparser", f.URL, titles, want.titles)
-		compareIDs(t, "feedparser", f.URL, "links", links, want.ids)
+		compareIDs(t, "feedparser", f.URL, "links", links, want.links)
 		compareIDs(t, "feedparser", f.URL, "ids", ids, want.ids)
 	}
 }
@@ -395,7 +427,7 @@ func readWithNode(t *testing.T, wants ...feedWant) {
 			titles, links, ids = append(titles, it.Title), append(links, it.Link), append(ids, it.ID)
 		}
 		compareTitles(t, r.Reader, r.URL, titles, wantTitles)
-		compareIDs(t, r.Reader, r.URL, "links", links, want.ids)
+		compareIDs(t, r.Reader, r.URL, "links", links, want.links)
 		compareIDs(t, r.Reader, r.URL, "ids", ids, want.ids)
 	}
 }

@@ -22,13 +22,14 @@ func (s *Server) Handler() http.Handler {
 
 	// Pages
 	r.Get("/", s.cached(onArticles|onClock, s.homePage, "before"))
-	r.Get("/articles/{id}", s.cached(onArticles|onClock, s.articlePage))
+	r.Get("/stories/{id}", s.cached(onArticles|onClock, s.storyPage))
+	r.Get("/articles/{id}", s.cached(onArticles|onClock, s.articlePage)) // redirects to its story once clustered
 	r.Get("/sources", s.cached(onSources|onClock, s.sourcesPage))
 	r.Get("/sources/{id}", s.cached(onArticles|onSources|onClock, s.sourcePage, "before"))
 	r.Get("/search", s.cached(onArticles|onSearch|onClock, s.searchPage, "q", "page"))
 	r.Get("/static/*", s.static())
 
-	// Feeds for RSS readers
+	// Feeds for RSS readers: the site's feeds list stories, a source's feeds its articles
 	r.Get("/feed.xml", s.cached(onArticles|onSources, s.siteFeed(formatRSS)))
 	r.Get("/feed.atom", s.cached(onArticles|onSources, s.siteFeed(formatAtom)))
 	r.Get("/feed.json", s.cached(onArticles|onSources, s.siteFeed(formatJSON)))
@@ -44,6 +45,8 @@ func (s *Server) Handler() http.Handler {
 			httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 				s.fail(w, r, errorf(http.StatusTooManyRequests, "too many requests: at most %d a minute", s.cfg.RateLimit))
 			})))
+		r.Get("/stories", s.cached(onArticles|onSources, s.apiStories, "limit", "before"))
+		r.Get("/stories/{id}", s.cached(onArticles|onSources, s.apiStory))
 		r.Get("/articles", s.cachedPagesOrSearches(onArticles|onSources, s.apiArticles, "limit", "before", "source", "q"))
 		r.Get("/articles/{id}", s.cached(onArticles|onSources, s.apiArticle))
 		r.Get("/sources", s.cached(onSources, s.apiSources))

@@ -14,11 +14,13 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"recap/news"
 	"recap/store"
 )
 
-// The pages show entries; an entry is built from an article now and from a
-// story once stories exist, so templates need not change when they do.
+// The pages show entries: a story on the home page (its lead article, with
+// its coverage counted), an article on source pages and in search results.
+// One view serves both, so the lists share one template.
 
 // freshFor is how long an entry is labelled "Fresh".
 const freshFor = 6 * time.Hour
@@ -27,7 +29,7 @@ const freshFor = 6 * time.Hour
 type entryView struct {
 	ID        int64
 	Title     string
-	Page      string // path of its page on Recap
+	Page      string // path of its page on Recap: the story's once clustered
 	URL       string // the original article; "" when not a web link
 	Source    string
 	SourceID  int64
@@ -39,6 +41,11 @@ type entryView struct {
 	Ago       string // "3h ago"
 	Fresh     string // "Fresh", "Today" or ""
 	Collected string // "collected in 16m"; "" when unknown
+
+	// Stories only: "5 outlets · 7 articles"; "" for an article.
+	Coverage string
+	// Stories only: when the latest member arrived, if after the lead.
+	UpdatedAgo, UpdatedISO string
 }
 
 func (s *Server) entryOf(rec store.ArticleRecord, now time.Time) entryView {
@@ -46,7 +53,7 @@ func (s *Server) entryOf(rec store.ArticleRecord, now time.Time) entryView {
 	e := entryView{
 		ID:        a.ID,
 		Title:     a.Title,
-		Page:      "/articles/" + strconv.FormatInt(a.ID, 10),
+		Page:      articlePath(a),
 		URL:       webLink(a.URL),
 		Source:    rec.Source,
 		SourceID:  a.SourceID,
@@ -74,6 +81,54 @@ func (s *Server) entryOf(rec store.ArticleRecord, now time.Time) entryView {
 		e.Collected = "collected in " + shortDuration(lag)
 	}
 	return e
+}
+
+// articlePath is where an article is read: its story's page once it is
+// clustered, else its own page.
+func articlePath(a news.Article) string {
+	if a.StoryID != 0 {
+		return storyPath(a.StoryID)
+	}
+	return "/articles/" + strconv.FormatInt(a.ID, 10)
+}
+
+func storyPath(id int64) string { return "/stories/" + strconv.FormatInt(id, 10) }
+
+// storyEntryOf is a story as lists show it: its lead article, linking to the
+// story, with how many outlets and articles cover it.
+func (s *Server) storyEntryOf(rec store.StoryRecord, now time.Time) entryView {
+	e := s.entryOf(rec.LeadArticle, now)
+	e.ID = rec.ID
+	e.Page = storyPath(rec.ID)
+	if rec.Title != "" {
+		e.Title = rec.Title
+	}
+	e.Coverage = coverageLabel(rec.OutletCount, rec.Count)
+	// The list is ordered by the latest member; say so when that is not
+	// the lead, or an old lead at the top of the page would look misplaced.
+	if rec.Updated.Sub(rec.LeadArticle.Published) >= time.Minute {
+		e.UpdatedAgo = "updated " + agoLabel(now.Sub(rec.Updated))
+		e.UpdatedISO = rec.Updated.UTC().Format(time.RFC3339)
+	}
+	return e
+}
+
+// coverageLabel counts a story's outlets, and its articles when their
+// number differs: "1 outlet", "5 outlets · 7 articles", "3 outlets · 1
+// article" (one article syndicated).
+func coverageLabel(outlets, articles int) string {
+	l := plural(outlets, "outlet", "outlets")
+	if articles != outlets {
+		l += " · " + plural(articles, "article", "articles")
+	}
+	return l
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // webLink returns u when it is an http(s) URL, else "": pages link only to

@@ -62,6 +62,42 @@ func TestShortDurationReadsLikePeopleWrite(t *testing.T) {
 	}
 }
 
+func TestCoverageLabelCountsOutletsAndArticlesWhenTheyDiffer(t *testing.T) {
+	tests := []struct {
+		outlets, articles int
+		want              string
+	}{
+		{1, 1, "1 outlet"},
+		{5, 5, "5 outlets"},
+		{2, 3, "2 outlets · 3 articles"},
+		{3, 1, "3 outlets · 1 article"}, // one article syndicated by three
+		{1, 2, "1 outlet · 2 articles"},
+	}
+	for _, tc := range tests {
+		if got := coverageLabel(tc.outlets, tc.articles); got != tc.want {
+			t.Errorf("coverageLabel(%d, %d) = %q, want %q", tc.outlets, tc.articles, got, tc.want)
+		}
+	}
+}
+
+func TestStoryCursorRoundTripAndRejects(t *testing.T) {
+	c, err := parseStoryCursor("1719838383000-42")
+	if err != nil || c.ID != 42 || c.Updated.UnixMilli() != 1719838383000 {
+		t.Fatalf("parseStoryCursor = %+v, %v", c, err)
+	}
+	if got := formatStoryCursor(c); got != "1719838383000-42" {
+		t.Errorf("formatStoryCursor = %q", got)
+	}
+	if c, err := parseStoryCursor(""); err != nil || !c.IsZero() {
+		t.Errorf("empty story cursor = %+v, %v; want the start of the list", c, err)
+	}
+	for _, bad := range []string{"x", "12-", "-5", "12-0", "12-x", "o50", "99999999999999999999-1"} {
+		if _, err := parseStoryCursor(bad); err == nil {
+			t.Errorf("parseStoryCursor(%q) accepted", bad)
+		}
+	}
+}
+
 func TestHighlightMarksWordPrefixesAndEscapes(t *testing.T) {
 	tests := []struct {
 		text  string
