@@ -56,11 +56,22 @@ func attachSightings(ctx context.Context, tx *sql.Tx, recs []store.ArticleRecord
 	if len(recs) == 0 {
 		return nil
 	}
+	return attachSightingsFrom(ctx, tx, recs, sightingsQuery, recs[0].ID, recs[len(recs)-1].ID)
+}
+
+// attachSightingsFrom does attachSightings' work with another query of the
+// same columns and order, for sets of articles whose ids are not a dense
+// range (a story's members): a range between their lowest and highest id
+// could cover most of the table.
+func attachSightingsFrom(ctx context.Context, tx *sql.Tx, recs []store.ArticleRecord, query string, args ...any) error {
+	if len(recs) == 0 {
+		return nil
+	}
 	index := make(map[int64]int, len(recs))
 	for i := range recs {
 		index[recs[i].ID] = i
 	}
-	rows, err := tx.QueryContext(ctx, sightingsQuery, recs[0].ID, recs[len(recs)-1].ID)
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("sightings: %w", err)
 	}

@@ -58,10 +58,24 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// Option adjusts a Store as Open makes it.
+type Option func(*Store)
+
+// WithClock makes the store read the time from now instead of time.Now: the
+// dates of changes, and when leases expire. Tests move it to expire a lease
+// without waiting for it.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date. In-memory databases are refused: the writer and the
 // readers are separate connections and would each see an empty database.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file::memory:") || strings.Contains(path, "mode=memory") {
 		return nil, fmt.Errorf("open sqlite %q: an on-disk file is required", path)
 	}
@@ -81,6 +95,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 
 	s := &Store{w: w, now: time.Now, log: slog.Default(), indexWake: make(chan struct{}, 1), ckptWake: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := setJournal(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

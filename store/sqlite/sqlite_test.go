@@ -27,8 +27,12 @@ func open(t testing.TB, path string) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, filepath.Join(t.TempDir(), "recap.db"))
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+		s, err := Open(t.Context(), filepath.Join(t.TempDir(), "recap.db"), WithClock(now))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
 	})
 }
 

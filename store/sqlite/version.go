@@ -28,6 +28,16 @@ func (s *Store) bump(ctx context.Context, db execer, articles bool) error {
 	return nil
 }
 
+// bumpArticles counts a change of the articles alone (the story stage
+// changes no source).
+func (s *Store) bumpArticles(ctx context.Context, db execer) error {
+	if _, err := db.ExecContext(ctx, `UPDATE changes SET articles = articles + 1, articles_at = ? WHERE id = 1`,
+		s.now().UnixMilli()); err != nil {
+		return fmt.Errorf("count change: %w", err)
+	}
+	return nil
+}
+
 // Version returns the change counters.
 func (s *Store) Version(ctx context.Context) (store.Version, error) {
 	var (

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,10 +15,24 @@ import (
 	"recap/store"
 )
 
+// Clock is the time a store under test reads: the real time plus an
+// offset that only a test moves, forward, so a lease expires without the
+// test waiting for it.
+type Clock struct {
+	offset atomic.Int64
+}
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+
 // Run runs the whole suite. open must return a new, empty store for each
-// subtest; Run closes it when the subtest ends (before open's own cleanups
-// run, so those may delete what the store leaves behind).
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// subtest, which reads the time from now wherever it reads the time; Run
+// closes it when the subtest ends (before open's own cleanups run, so those
+// may delete what the store leaves behind).
+func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -52,17 +67,44 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ArticlesNewestFirst", testArticlesNewestFirst},
 		{"Search", testSearch},
 		{"Version", testVersion},
+		{"Unclustered", testUnclustered},
+		{"EachClustered", testEachClustered},
+		{"LeaseExclusive", testLeaseExclusive},
+		{"LeaseBadInput", testLeaseBadInput},
+		{"SaveStoriesBadInput", testSaveStoriesBadInput},
+		{"StoryRoundTrip", testStoryRoundTrip},
+		{"StoryReplaced", testStoryReplaced},
+		{"StoriesPaging", testStoriesPaging},
+		{"StoryOutlets", testStoryOutlets},
+		{"EachStory", testEachStory},
+		{"StoriesVersion", testStoriesVersion},
+		{"StoriesContextCanceled", testStoriesContextCanceled},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
+	// The tests that move the store's clock.
+	clocked := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store, c *Clock)
+	}{
+		{"LeaseExpires", testLeaseExpires},
+		{"SaveStoriesLeaseLost", testSaveStoriesLeaseLost},
+	}
+	run := func(name string, fn func(t *testing.T, s store.Store, c *Clock)) {
+		t.Run(name, func(t *testing.T) {
+			c := &Clock{}
+			s := open(t, c.Now)
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			tc.fn(t, s)
+			fn(t, s, c)
 		})
+	}
+	for _, tc := range tests {
+		run(tc.name, func(t *testing.T, s store.Store, _ *Clock) { tc.fn(t, s) })
+	}
+	for _, tc := range clocked {
+		run(tc.name, tc.fn)
 	}
 }
 
