@@ -227,6 +227,7 @@ Commands:
   sources import FILE.opml  add the sources of an OPML file ("-" reads standard input)
   sources export            write the sources as OPML 2.0
   export articles           write every stored article as JSON lines
+  export stories            write every story as JSON lines
 
 Settings (flag, environment variable, default):
 `)

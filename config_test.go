@@ -60,7 +60,7 @@ func TestBadSettingsGiveClearErrors(t *testing.T) {
 		{"bad interval", nil, []string{"sources", "add", "https://example.com/feed", "--interval", "1m"}, `interval "1m0s"`},
 		{"remove non-number", nil, []string{"sources", "remove", "abc"}, `source ID "abc"`},
 		{"missing opml", nil, []string{"sources", "import", "/nonexistent/x.opml"}, "no such file"},
-		{"export what", nil, []string{"export", "stories"}, "want `export articles`"},
+		{"export what", nil, []string{"export", "tales"}, "want `export articles` or `export stories`"},
 		{"addr without port", nil, []string{"--addr", "localhost", "serve"}, `"localhost" is not host:port`},
 		{"addr bad port", map[string]string{"RECAP_ADDR": "127.0.0.1:http2"}, nil, `RECAP_ADDR: "127.0.0.1:http2": port "http2" is not a number`},
 		{"base url relative", nil, []string{"--base-url", "news.example.org", "serve"}, "want an absolute http:// or https:// URL"},
