@@ -249,11 +249,6 @@ func (s *Store) SaveStories(ctx context.Context, l store.Lease, as []store.Assig
 			return fmt.Errorf("save stories: %w", err)
 		}
 		defer assign.Close()
-		// In id order, the rows are written page by page rather than all
-		// over the table; stable, so of two assignments of one article the
-		// later still wins.
-		as = slices.Clone(as)
-		slices.SortStableFunc(as, func(x, y store.Assignment) int { return cmp.Compare(x.ArticleID, y.ArticleID) })
 		for _, a := range as {
 			var dup any
 			if a.DuplicateOf != 0 {

@@ -261,6 +261,10 @@ func BenchmarkStories(b *testing.B) {
 	if err := s.SaveStories(ctx, l, as, stories); err != nil {
 		b.Fatal(err)
 	}
+	// Index now, so the background indexer does not write during the loop.
+	if _, err := s.IndexSearch(ctx); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		page, err := s.Stories(ctx, store.StoryQuery{})
