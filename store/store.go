@@ -16,6 +16,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists: a source with that URL is already stored.
 	ErrExists = errors.New("already exists")
+	// ErrLeaseLost: the lease named in a write is held by another holder,
+	// or has expired; nothing was written.
+	ErrLeaseLost = errors.New("lease lost")
 )
 
 // Filter values of a source.
@@ -142,6 +145,62 @@ type Version struct {
 	Searchable int64
 }
 
+// Assignment places one article in a story (dedupe levels 3 and 4).
+type Assignment struct {
+	ArticleID   int64
+	StoryID     int64
+	DuplicateOf int64 // the original this article is a near-copy of; 0 if none
+}
+
+// Lease is a named, expiring right to run one stage: with several
+// instances on one store, only the holder of the "stories" lease clusters.
+type Lease struct {
+	Name   string
+	Holder string // unique per process
+}
+
+// StoryRecord is a stored story with what pages show of it.
+type StoryRecord struct {
+	news.Story // Articles is filled by Story and EachStory only
+	// Title is the lead article's title.
+	Title string
+	// LeadArticle is the lead article, with its source's title; Seen is nil.
+	LeadArticle ArticleRecord
+	// Count is the number of member articles.
+	Count int
+	// Outlets are the distinct sources that carried any member (every
+	// sighting counts), earliest first; OutletCount is their number.
+	Outlets     []Outlet // filled by Story and EachStory only
+	OutletCount int
+	// Members are the member articles with their sightings, earliest
+	// published first; filled by Story and EachStory only.
+	Members []ArticleRecord
+}
+
+// Outlet is one source that carried a story, and when it first did.
+type Outlet struct {
+	SourceID  int64
+	Name      string    // the source's title, else its URL
+	URL       string    // the source's feed URL
+	FirstSeen time.Time // the earliest published time of its members
+}
+
+// StoryCursor is a position in the list of stories, most recently updated
+// first: the list continues with the stories ordered after (Updated, ID).
+type StoryCursor struct {
+	Updated time.Time
+	ID      int64
+}
+
+// IsZero reports whether c is the start of the list.
+func (c StoryCursor) IsZero() bool { return c.ID == 0 && c.Updated.IsZero() }
+
+// StoryQuery selects one page of stories, most recently updated first.
+type StoryQuery struct {
+	Limit  int // <= 0 means DefaultLimit
+	Before StoryCursor
+}
+
 // Store is what every backend implements.
 type Store interface {
 	// AddSource stores a new source, enabled (see SetSourceEnabled);
@@ -180,6 +239,33 @@ type Store interface {
 	Search(ctx context.Context, q SearchQuery) ([]ArticleRecord, error)
 	// Version returns the store's change counters.
 	Version(ctx context.Context) (Version, error)
+
+	// The story stage. Unclustered returns up to limit articles not yet
+	// placed in a story, earliest published first (ties by id), without
+	// their sightings: the stage's work queue.
+	Unclustered(ctx context.Context, limit int) ([]news.Article, error)
+	// EachClustered calls fn, in published order (ties by id), for every
+	// article placed in a story and published at or after since, without
+	// sightings: a new clusterer learns the recent stories from them.
+	EachClustered(ctx context.Context, since time.Time, fn func(news.Article) error) error
+	// AcquireLease takes the named lease for ttl, or extends it when
+	// l.Holder holds it already; false when another holder's lease has not
+	// expired.
+	AcquireLease(ctx context.Context, l Lease, ttl time.Duration) (bool, error)
+	// ReleaseLease gives the lease up if l.Holder holds it.
+	ReleaseLease(ctx context.Context, l Lease) error
+	// SaveStories writes the assignments (story_id, duplicate_of, clustered)
+	// and stores or replaces each story in stories, in one transaction,
+	// only while l is held and unexpired (else ErrLeaseLost, nothing
+	// written). It counts as a change of articles in Version.
+	SaveStories(ctx context.Context, l Lease, as []Assignment, stories []news.Story) error
+	// Stories returns a page of stories, most recently updated first (ties
+	// by id, higher first), with Title, LeadArticle, Count and OutletCount.
+	Stories(ctx context.Context, q StoryQuery) ([]StoryRecord, error)
+	// Story returns one story with everything (members, outlets).
+	Story(ctx context.Context, id int64) (StoryRecord, error)
+	// EachStory calls fn for every story in id order, with everything.
+	EachStory(ctx context.Context, fn func(StoryRecord) error) error
 
 	Ping(ctx context.Context) error
 	Close() error
