@@ -257,7 +257,9 @@ type Store interface {
 	// SaveStories writes the assignments (story_id, duplicate_of, clustered)
 	// and stores or replaces each story in stories, in one transaction,
 	// only while l is held and unexpired (else ErrLeaseLost, nothing
-	// written). It counts as a change of articles in Version.
+	// written). It counts as a change of articles in Version. An article
+	// assigned to a story other than its own id ends the story that has
+	// its id, if any: stories merge that way, the smaller into the larger.
 	SaveStories(ctx context.Context, l Lease, as []Assignment, stories []news.Story) error
 	// Stories returns a page of stories, most recently updated first (ties
 	// by id, higher first), with Title, LeadArticle, Count and OutletCount.

@@ -249,7 +249,19 @@ func (s *Store) SaveStories(ctx context.Context, l store.Lease, as []store.Assig
 			return fmt.Errorf("save stories: %w", err)
 		}
 		defer assign.Close()
+		// A story's id is its founding article's: when that article moves
+		// to another story, the story it founded was merged away.
+		merged, err := tx.PrepareContext(ctx, `DELETE FROM stories WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("save stories: %w", err)
+		}
+		defer merged.Close()
 		for _, a := range as {
+			if a.StoryID != a.ArticleID {
+				if _, err := merged.ExecContext(ctx, a.ArticleID); err != nil {
+					return fmt.Errorf("save stories: remove story %d: %w", a.ArticleID, err)
+				}
+			}
 			var dup any
 			if a.DuplicateOf != 0 {
 				dup = a.DuplicateOf

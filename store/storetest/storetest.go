@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"SaveStoriesBadInput", testSaveStoriesBadInput},
 		{"StoryRoundTrip", testStoryRoundTrip},
 		{"StoryReplaced", testStoryReplaced},
+		{"StoriesMerge", testStoriesMerge},
 		{"StoriesPaging", testStoriesPaging},
 		{"StoryOutlets", testStoryOutlets},
 		{"EachStory", testEachStory},

@@ -808,3 +808,43 @@ func testStoriesContextCanceled(t *testing.T, s store.Store) {
 		t.Error("a canceled ReleaseLease released the lease")
 	}
 }
+
+// testStoriesMerge: when a story's founding article is assigned to another
+// story, the two merged and the first is gone; its articles follow.
+func testStoriesMerge(t *testing.T, s store.Store) {
+	src := addSource(t, s, "https://a.example/feed")
+	recs := stored(t, s, src, items("m", 4))
+	var sorted []store.ArticleRecord
+	for _, r := range recs {
+		sorted = append(sorted, r)
+	}
+	sortPublished(sorted)
+	l := lease("one")
+	mustAcquire(t, s, l)
+	big, as := storyOf(sorted[0], sorted[0], sorted[2])
+	small, as2 := storyOf(sorted[1], sorted[1], sorted[3])
+	saveStories(t, s, l, append(as, as2...), big, small)
+
+	merged, as := storyOf(sorted[0], sorted[0], sorted[1], sorted[2], sorted[3])
+	saveStories(t, s, l, as, merged)
+
+	if _, err := s.Story(t.Context(), small.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Story(%d) after the merge: err %v, want ErrNotFound", small.ID, err)
+	}
+	list, err := s.Stories(t.Context(), store.StoryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(storyIDsOf(list), []int64{big.ID}) || list[0].Count != 4 {
+		t.Errorf("Stories after the merge = %v, want only %d with 4 articles", storyIDsOf(list), big.ID)
+	}
+	for _, r := range sorted {
+		a, err := s.Article(t.Context(), r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.StoryID != big.ID {
+			t.Errorf("article %d: story %d after the merge, want %d", r.ID, a.StoryID, big.ID)
+		}
+	}
+}
