@@ -151,6 +151,11 @@ func (s *Server) storyPage(r *http.Request) (*response, error) {
 	}
 	rec, err := s.store.Story(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
+		// A story that merged into another lives on as that story: its id
+		// is its founding article's, which now belongs to the other.
+		if a, aerr := s.store.Article(r.Context(), id); aerr == nil && a.StoryID != 0 && a.StoryID != id {
+			return redirectResponse("/stories/" + strconv.FormatInt(a.StoryID, 10)), nil
+		}
 		return nil, errorf(http.StatusNotFound, "no story with id %d", id)
 	}
 	if err != nil {

@@ -362,7 +362,13 @@ func TestStoryPageShowsLeadAndFullCoverage(t *testing.T) {
 		}
 	}
 
-	for _, p := range []string{"/stories/999", fmt.Sprintf("/stories/%d", ids[report.Title]), "/stories/abc", "/stories/0", "/stories/-1"} {
+	// A member's id is no story of its own; the path leads to its story,
+	// as the path of a story that merged away does.
+	memberPath := fmt.Sprintf("/stories/%d", ids[report.Title])
+	if w := get(t, h, memberPath); w.Code != http.StatusFound || w.Header().Get("Location") != fmt.Sprintf("/stories/%d", storyID) {
+		t.Errorf("GET %s = %d to %q, want 302 to its story %d", memberPath, w.Code, w.Header().Get("Location"), storyID)
+	}
+	for _, p := range []string{"/stories/999", "/stories/abc", "/stories/0", "/stories/-1"} {
 		w := get(t, h, p)
 		if w.Code != http.StatusNotFound || w.Header().Get("Content-Type") != "text/html; charset=utf-8" {
 			t.Errorf("GET %s = %d %q, want an HTML 404", p, w.Code, w.Header().Get("Content-Type"))
@@ -645,5 +651,27 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 	}
 	if w := get(t, h, "/healthz"); w.Code != http.StatusOK {
 		t.Errorf("/healthz with the store closed = %d, want 200 (the process is up)", w.Code)
+	}
+}
+
+// TestMergedStoryRedirectsToTheStoryItJoined: when the clusterer merges a
+// story into another, links to the old story lead to the one it joined.
+func TestMergedStoryRedirectsToTheStoryItJoined(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	fillStore(t, st, 2, 1)
+	ids := articleIDs(t, st)
+	a, b := ids["Article 0 of Source 1: models and chips"], ids["Article 0 of Source 2: models and chips"]
+	saveStories(t, st, testStory{members: []int64{a}}, testStory{members: []int64{b}})
+	h := srv.Handler()
+	if w := get(t, h, fmt.Sprintf("/stories/%d", b)); w.Code != http.StatusOK {
+		t.Fatalf("/stories/%d before the merge = %d, want 200", b, w.Code)
+	}
+	saveStories(t, st, testStory{members: []int64{a, b}})
+	w := get(t, h, fmt.Sprintf("/stories/%d", b))
+	if w.Code != http.StatusFound || w.Header().Get("Location") != fmt.Sprintf("/stories/%d", a) {
+		t.Errorf("/stories/%d after the merge = %d to %q, want 302 to /stories/%d", b, w.Code, w.Header().Get("Location"), a)
+	}
+	if w := get(t, h, "/stories/999999"); w.Code != http.StatusNotFound {
+		t.Errorf("/stories/999999 = %d, want 404", w.Code)
 	}
 }
