@@ -1,0 +1,157 @@
+package news
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The clustering and fingerprint code read headlines and leads as terms:
+// lower-cased words without possessives or plurals, stop words dropped,
+// each hashed to 64 bits so the indexes hold integers, not strings.
+
+// term is one word of a text. Names and numbers stay terms like any word
+// ("mh370", "m8", "deepseek"): being rare, they weigh most through IDF.
+type term struct {
+	hash uint64
+}
+
+// maxLeadWords bounds how much of a summary is read: its first sentence or
+// two say what the article is about, and it bounds the work per article.
+const maxLeadWords = 40
+
+// textTerms appends the terms of s to dst, at most max of them (max <= 0:
+// no limit). buf is scratch space, returned for reuse.
+func textTerms(dst []term, s string, max int, buf []byte) ([]term, []byte) {
+	start := len(dst)
+	for i := 0; i < len(s); {
+		// Skip to the start of a word.
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			i += n
+			continue
+		}
+		buf = buf[:0]
+		hasDigit, hasLetter := false, false
+		for i < len(s) {
+			r, n = utf8.DecodeRuneInString(s[i:])
+			if r == '\'' || r == '’' {
+				// A possessive or contraction: "DeepSeek's" is "deepseek".
+				if j := i + n; j < len(s) && (s[j] == 's' || s[j] == 'S') && (j+1 == len(s) || !isWordRune(rune(s[j+1]))) {
+					i = j + 1
+					break
+				}
+				i += n
+				continue
+			}
+			if !isWordRune(r) {
+				break
+			}
+			switch {
+			case unicode.IsDigit(r):
+				hasDigit = true
+			case unicode.IsLetter(r):
+				hasLetter = true
+			}
+			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+			i += n
+		}
+		if len(buf) == 0 || isStopWord(buf) {
+			continue
+		}
+		if hasLetter && !hasDigit {
+			buf = stemPlural(buf)
+		}
+		dst = append(dst, term{hash: hashBytes(buf)})
+		if max > 0 && len(dst)-start >= max {
+			break
+		}
+	}
+	return dst, buf
+}
+
+// stemPlural folds the commonest English plural forms onto the singular:
+// "chips" and "chip", "companies" and "company" meet.
+func stemPlural(w []byte) []byte {
+	n := len(w)
+	switch {
+	case n > 4 && string(w[n-3:]) == "ies":
+		return append(w[:n-3], 'y')
+	case n > 4 && (string(w[n-4:]) == "ches" || string(w[n-4:]) == "shes" || string(w[n-3:]) == "xes" || string(w[n-4:]) == "sses"):
+		return w[:n-2]
+	case n > 3 && w[n-1] == 's' && w[n-2] != 's' && w[n-2] != 'u' && w[n-2] != 'i':
+		return w[:n-1]
+	}
+	return w
+}
+
+// hashBytes is 64-bit FNV-1a: deterministic, so runs and instances agree.
+func hashBytes(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// stopWords are function words and headline filler: they join stories
+// that share nothing else.
+var stopWords = func() map[string]struct{} {
+	m := make(map[string]struct{})
+	for _, w := range []string{
+		"a", "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+		"be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did",
+		"do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "get", "gets",
+		"had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in",
+		"into", "is", "it", "its", "just", "may", "me", "more", "most", "my", "no", "nor", "not", "now",
+		"of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "s", "same", "says",
+		"say", "said", "she", "should", "so", "some", "such", "t", "than", "that", "the", "their", "them",
+		"then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up",
+		"us", "very", "via", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom",
+		"why", "will", "with", "would", "you", "your", "vs", "amp", "quot",
+	} {
+		m[w] = struct{}{}
+	}
+	return m
+}()
+
+func isStopWord(w []byte) bool {
+	if len(w) > 8 {
+		return false
+	}
+	_, ok := stopWords[string(w)]
+	return ok
+}
+
+// urlSlug returns the words of the longest path segment of u that reads
+// as a slug ("sbarro-again-files-chapter11-bankruptcy"), separated by
+// spaces; "" when it has none.
+func urlSlug(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	}
+	best := ""
+	for i, seg := range strings.Split(u, "/") {
+		if i == 0 {
+			continue // the host
+		}
+		seg = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(seg, ".html"), ".htm"), ".php")
+		if strings.Count(seg, "-")+strings.Count(seg, "_") >= 2 && len(seg) > len(best) {
+			best = seg
+		}
+	}
+	// Dates and ids in a slug ("2014-03-10", "557011") are shared by
+	// unrelated articles or by none: only the words count.
+	words := strings.FieldsFunc(best, func(r rune) bool { return r == '-' || r == '_' || r == '+' })
+	keep := words[:0]
+	for _, w := range words {
+		if strings.Trim(w, "0123456789") != "" {
+			keep = append(keep, w)
+		}
+	}
+	return strings.Join(keep, " ")
+}
