@@ -96,6 +96,18 @@ func (a *app) poll(ctx context.Context, args []string) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted after %d of %d sources", sum.done, len(srcs))
 	}
+	// What was stored joins its stories before the command returns.
+	stage := newStoryStage(s, a.log)
+	run, err := stage.Run(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, run)
+	if run.Held {
+		if err := stage.Release(ctx); err != nil {
+			return fmt.Errorf("stories: release lease: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -75,6 +75,13 @@ func (a *app) serve(ctx context.Context, args []string) error {
 
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
+	stage := newStoryStage(s, a.log)
+	kick := make(chan struct{}, 1)
+	clustered := make(chan struct{})
+	go func() {
+		defer close(clustered)
+		stage.loop(pollCtx, kick, srv.Changed)
+	}()
 	polled := make(chan error, 1)
 	go func() {
 		polled <- poller.Run(pollCtx, func(r feeds.Result) {
@@ -82,6 +89,12 @@ func (a *app) serve(ctx context.Context, args []string) error {
 				return // stopping: an interrupted poll recorded nothing
 			}
 			srv.Changed()
+			if r.New > 0 {
+				select {
+				case kick <- struct{}{}:
+				default: // a run is due already
+				}
+			}
 			metrics.ObserveFetch(fetchOutcome(r), r.Duration, r.New, r.Updated)
 			if r.Err != nil {
 				a.log.Warn("poll failed", "source", r.Source.URL, "err", r.Err, "next", r.NextCheck.Format(time.RFC3339))
@@ -107,6 +120,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		a.log.Warn("web server shutdown", "err", err)
 	}
 	pollErr := <-polled
+	<-clustered
 	if pollErr != nil && !errors.Is(pollErr, context.Canceled) {
 		a.log.Error("poller stopped", "err", pollErr)
 	}

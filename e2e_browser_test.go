@@ -111,8 +111,9 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	// What a person does: read the latest news, open one, search, look at the sources.
 	b.scheme("light")
 	b.viewport(e2eDesktop)
-	articlePath := b.checkHome(feeds)
-	b.checkArticle(articlePath)
+	storyPath := b.checkHome(feeds)
+	b.checkStory(storyPath)
+	b.checkArticleRedirect(storyPath)
 	searchPath := b.checkSearch(word, wantTitle)
 	sourcePath := b.checkSources(feeds)
 
@@ -125,11 +126,11 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 			b.viewport(vp)
 			b.open("/")
 			b.screenshot(fmt.Sprintf("home-%s-%s", scheme, vp.name))
-			b.open(articlePath)
-			b.screenshot(fmt.Sprintf("article-%s-%s", scheme, vp.name))
+			b.open(storyPath)
+			b.screenshot(fmt.Sprintf("story-%s-%s", scheme, vp.name))
 		}
 		b.viewport(e2eDesktop)
-		for _, p := range []string{"/", articlePath, searchPath, "/sources", sourcePath} {
+		for _, p := range []string{"/", storyPath, searchPath, "/sources", sourcePath} {
 			b.open(p)
 			b.checkAxe(scheme, p)
 		}
@@ -142,10 +143,10 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	b.screenshot("sources-light-desktop")
 
 	// Without JavaScript: the policy forbids script, and no page carries any.
-	e2eCheckNoScript(t, recap.Base, []string{"/", articlePath, searchPath, "/sources", sourcePath})
+	e2eCheckNoScript(t, recap.Base, []string{"/", storyPath, searchPath, "/sources", sourcePath})
 
 	if os.Getenv("RECAP_UPDATE_DOCS") == "1" {
-		for _, name := range []string{"home-light-desktop", "home-dark-phone", "article-light-desktop"} {
+		for _, name := range []string{"home-light-desktop", "home-dark-phone", "story-light-desktop"} {
 			e2eCopyFile(t, filepath.Join(shots, name+".png"), filepath.Join("docs", "screenshots", name+".png"))
 		}
 	}
@@ -296,10 +297,10 @@ const e2eEntriesJS = `[...document.querySelectorAll('main .entries .entry')].map
 	href: e.querySelector('h2 a, h3 a') ? e.querySelector('h2 a, h3 a').getAttribute('href') : '',
 }))`
 
-var e2eArticlePath = regexp.MustCompile(`^/articles/[0-9]+$`)
+var e2eStoryPath = regexp.MustCompile(`^/stories/[0-9]+$`)
 
-// checkHome reads the latest news and follows the first entry; it returns
-// the article's path.
+// checkHome reads the latest stories and follows the first entry; it
+// returns the story's path.
 func (b *e2eBrowser) checkHome(feeds []e2eFeed) string {
 	t := b.t
 	t.Helper()
@@ -315,7 +316,7 @@ func (b *e2eBrowser) checkHome(feeds []e2eFeed) string {
 	sources := map[string]bool{}
 	fresh, collected := 0, 0
 	for i, e := range entries {
-		if e.Title == "" || !e2eArticlePath.MatchString(e.Href) {
+		if e.Title == "" || !e2eStoryPath.MatchString(e.Href) {
 			t.Errorf("home entry %d: title %q, link %q", i, e.Title, e.Href)
 		}
 		if !strings.Contains(e.Meta, " ago") {
@@ -348,15 +349,28 @@ func (b *e2eBrowser) checkHome(feeds []e2eFeed) string {
 	if got != first.Href {
 		t.Fatalf("the first entry links %s, the click landed on %s", first.Href, got)
 	}
-	h1 = e2eEval[string](b, "article heading", `document.querySelector('main h1').innerText`)
+	h1 = e2eEval[string](b, "story heading", `document.querySelector('main h1').innerText`)
 	if h1 != first.Title {
-		t.Errorf("article: headline %q, the entry said %q", h1, first.Title)
+		t.Errorf("story: headline %q, the entry said %q", h1, first.Title)
 	}
 	return got
 }
 
-// checkArticle checks the article page: headline, original source, rights.
-func (b *e2eBrowser) checkArticle(path string) {
+// checkArticleRedirect opens the page of the article that started a story,
+// as a feed reader's old link would, and must land on the story.
+func (b *e2eBrowser) checkArticleRedirect(storyPath string) {
+	t := b.t
+	t.Helper()
+	articlePath := "/articles/" + strings.TrimPrefix(storyPath, "/stories/")
+	got := b.follow("open "+articlePath, chromedp.Navigate(b.base+articlePath))
+	if got != storyPath {
+		t.Errorf("%s landed on %s, want its story %s", articlePath, got, storyPath)
+	}
+}
+
+// checkStory checks the story page: headline, full coverage, original
+// source, rights.
+func (b *e2eBrowser) checkStory(path string) {
 	t := b.t
 	t.Helper()
 	b.open(path)
@@ -366,30 +380,34 @@ func (b *e2eBrowser) checkArticle(path string) {
 		Original string   `json:"original"`
 		Link     string   `json:"link"`
 	}
-	a := e2eEval[article](b, "article page", `({
+	a := e2eEval[article](b, "story page", `({
 		meta: document.querySelector('main .meta').innerText,
 		headings: [...document.querySelectorAll('main h1, main h2')].map(h => h.innerText),
 		original: document.querySelector('main .original') ? document.querySelector('main .original').innerText : '',
 		link: document.querySelector('main .original a[href]') ? document.querySelector('main .original a[href]').href : '',
 	})`)
 	if len(a.Headings) == 0 || a.Headings[0] == "" {
-		t.Errorf("article %s: no headline: %v", path, a.Headings)
+		t.Errorf("story %s: no headline: %v", path, a.Headings)
 	}
 	if !strings.Contains(a.Meta, " ago") || !strings.Contains(a.Meta, "collected in ") {
-		t.Errorf("article %s: meta %q", path, a.Meta)
+		t.Errorf("story %s: meta %q", path, a.Meta)
 	}
-	hasOriginal := false
+	hasOriginal, hasCoverage := false, false
 	for _, h := range a.Headings {
 		hasOriginal = hasOriginal || h == "Original source"
+		hasCoverage = hasCoverage || h == "Full coverage"
+	}
+	if !hasCoverage {
+		t.Errorf("story %s: no \"Full coverage\" section: headings %v", path, a.Headings)
 	}
 	if !hasOriginal {
-		t.Errorf("article %s: no \"Original source\" section: headings %v", path, a.Headings)
+		t.Errorf("story %s: no \"Original source\" section: headings %v", path, a.Headings)
 	}
 	if !strings.Contains(a.Original, "All content rights belong to original publishers") {
-		t.Errorf("article %s: original-source section lacks the rights line: %q", path, a.Original)
+		t.Errorf("story %s: original-source section lacks the rights line: %q", path, a.Original)
 	}
 	if u, err := url.Parse(a.Link); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		t.Errorf("article %s: original link %q is not an http(s) URL", path, a.Link)
+		t.Errorf("story %s: original link %q is not an http(s) URL", path, a.Link)
 	}
 }
 

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"recap/news"
+	"recap/store"
+)
+
+// The story stage: it takes the articles the store holds that are in no
+// story yet, in published order, places each with news.Clusterer, and
+// saves the placements batch by batch, each batch in one transaction. A
+// crash loses at most the batch in progress, which stays in the queue: the
+// next run places it, and nothing is placed twice. With several instances
+// on one store, only the holder of the "stories" lease clusters.
+
+// storyLease is the name of the lease the story stage holds.
+const storyLease = "stories"
+
+// Stage timings: the lease outlives a run's batches by far, and the serve
+// loop renews it every storyTick.
+const (
+	storyLeaseTTL = 2 * time.Minute
+	storyTick     = 30 * time.Second
+	storyBatch    = 2000
+)
+
+type storyStage struct {
+	store  store.Store
+	params news.ClusterParams
+	lease  store.Lease
+	log    *slog.Logger
+
+	// c holds the open stories while the stage holds the lease; nil when
+	// they must be learned again from the store (at start, or after the
+	// lease was lost and another instance may have clustered meanwhile).
+	c *news.Clusterer
+}
+
+func newStoryStage(s store.Store, log *slog.Logger) *storyStage {
+	return &storyStage{
+		store:  s,
+		params: news.DefaultClusterParams(),
+		lease:  store.Lease{Name: storyLease, Holder: holderID()},
+		log:    log,
+	}
+}
+
+// holderID names this process among the instances sharing a store.
+func holderID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// storyRun says what one run did.
+type storyRun struct {
+	Placed, New, Duplicates, Merged int
+	Stories                         int // stories written
+	Held                            bool
+}
+
+// Run places every article waiting for a story, unless another instance
+// holds the lease (then Held is false and nothing is done).
+func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
+	var run storyRun
+	ok, err := st.store.AcquireLease(ctx, st.lease, storyLeaseTTL)
+	if err != nil {
+		return run, fmt.Errorf("stories: lease: %w", err)
+	}
+	if !ok {
+		st.c = nil
+		return run, nil
+	}
+	run.Held = true
+	for ctx.Err() == nil {
+		batch, err := st.store.Unclustered(ctx, storyBatch)
+		if err != nil {
+			return run, fmt.Errorf("stories: queue: %w", err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if st.c == nil {
+			if err := st.learn(ctx, batch[0].Published); err != nil {
+				return run, err
+			}
+		}
+		weights, err := st.weights(ctx)
+		if err != nil {
+			return run, err
+		}
+		if err := st.place(ctx, batch, weights, &run); err != nil {
+			st.c = nil // the store did not take the batch: learn it again
+			if errors.Is(err, store.ErrLeaseLost) {
+				st.log.Warn("stories: lease lost to another instance", "holder", st.lease.Holder)
+				return run, nil
+			}
+			return run, err
+		}
+		if ok, err := st.store.AcquireLease(ctx, st.lease, storyLeaseTTL); err != nil || !ok {
+			st.c = nil
+			return run, err
+		}
+	}
+	return run, ctx.Err()
+}
+
+// learn builds a clusterer that knows the stories open around from: the
+// articles placed since a little more than a story can span before it.
+func (st *storyStage) learn(ctx context.Context, from time.Time) error {
+	c := news.NewClusterer(st.params)
+	since := from.Add(-st.params.MaxSpan - st.params.Window)
+	// An article published long before the newest stories (a feed's
+	// backlog) must not make a restart read years of them.
+	if latest, err := st.store.Stories(ctx, store.StoryQuery{Limit: 1}); err != nil {
+		return fmt.Errorf("stories: latest: %w", err)
+	} else if len(latest) > 0 {
+		since = later(since, latest[0].Updated.Add(-st.params.MaxSpan-st.params.Window))
+	}
+	n := 0
+	err := st.store.EachClustered(ctx, since, func(a news.Article) error {
+		n++
+		c.Restore(docOf(a, 0), a.StoryID, a.DuplicateOf)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("stories: learn the open stories: %w", err)
+	}
+	st.log.Debug("stories: learned the open stories", "articles", n, "since", since.Format(time.RFC3339), "open", c.State().Open)
+	st.c = c
+	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// weights returns each source's weight, for choosing lead articles.
+func (st *storyStage) weights(ctx context.Context) (map[int64]float64, error) {
+	srcs, err := st.store.Sources(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stories: sources: %w", err)
+	}
+	w := make(map[int64]float64, len(srcs))
+	for _, s := range srcs {
+		w[s.ID] = s.Weight
+	}
+	return w, nil
+}
+
+func docOf(a news.Article, weight float64) news.Doc {
+	return news.Doc{ID: a.ID, Title: a.Title, Summary: a.Summary, URL: a.URL, Source: a.SourceID, Weight: weight, Published: a.Published}
+}
+
+// place clusters one batch and saves it.
+func (st *storyStage) place(ctx context.Context, batch []news.Article, weights map[int64]float64, run *storyRun) error {
+	var as []store.Assignment
+	touched := map[int64]bool{}
+	remerge := map[int64]bool{} // stories that took in another: all members move
+	var r storyRun
+	for _, a := range batch {
+		pl := st.c.Add(docOf(a, weights[a.SourceID]))
+		as = append(as, store.Assignment{ArticleID: a.ID, StoryID: pl.Story, DuplicateOf: pl.DuplicateOf})
+		touched[pl.Story] = true
+		r.Placed++
+		if pl.New {
+			r.New++
+		}
+		if pl.DuplicateOf != 0 {
+			r.Duplicates++
+		}
+		if len(pl.Merged) > 0 {
+			r.Merged += len(pl.Merged)
+			remerge[pl.Story] = true
+		}
+	}
+	// A story merged later in the batch may hold articles placed earlier.
+	for i := range as {
+		as[i].StoryID = st.c.Merged(as[i].StoryID)
+	}
+	for id := range remerge {
+		id = st.c.Merged(id)
+		ids, dups := st.c.Members(id)
+		for i, m := range ids {
+			as = append(as, store.Assignment{ArticleID: m, StoryID: id, DuplicateOf: dups[i]})
+		}
+	}
+	var stories []news.Story
+	done := map[int64]bool{}
+	for id := range touched {
+		id = st.c.Merged(id)
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		if s, ok := st.c.Story(id); ok {
+			stories = append(stories, s)
+		}
+	}
+	slices.SortFunc(stories, func(a, b news.Story) int { return cmp.Compare(a.ID, b.ID) })
+	if err := st.store.SaveStories(ctx, st.lease, as, stories); err != nil {
+		return fmt.Errorf("stories: save: %w", err)
+	}
+	run.Placed += r.Placed
+	run.New += r.New
+	run.Duplicates += r.Duplicates
+	run.Merged += r.Merged
+	run.Stories += len(stories)
+	return nil
+}
+
+// Release gives the lease up, so another instance need not wait for it to
+// expire.
+func (st *storyStage) Release(ctx context.Context) error {
+	return st.store.ReleaseLease(ctx, st.lease)
+}
+
+// String is the line poll --once prints.
+func (r storyRun) String() string {
+	if !r.Held {
+		return "stories: another instance holds the lease and clusters"
+	}
+	return fmt.Sprintf("stories: %d articles placed: %d new stories, %d near-copies, %d merges; %d stories written",
+		r.Placed, r.New, r.Duplicates, r.Merged, r.Stories)
+}
+
+// loop runs the stage whenever kick fires (the poller stored
+// something) and every storyTick (renewing the lease, or taking it over
+// from an instance that stopped), until ctx ends; then it gives the lease
+// up.
+func (st *storyStage) loop(ctx context.Context, kick <-chan struct{}, changed func()) {
+	t := time.NewTicker(storyTick)
+	defer t.Stop()
+	for {
+		run, err := st.Run(ctx)
+		if err != nil && ctx.Err() == nil {
+			st.log.Error("stories", "err", err)
+		}
+		if run.Placed > 0 {
+			changed()
+			st.log.Info("stories", "placed", run.Placed, "new", run.New, "near_copies", run.Duplicates, "merges", run.Merged)
+		}
+		select {
+		case <-ctx.Done():
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := st.Release(rctx); err != nil {
+				st.log.Warn("stories: release lease", "err", err)
+			}
+			return
+		case <-kick:
+		case <-t.C:
+		}
+	}
+}
