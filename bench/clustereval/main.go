@@ -16,11 +16,13 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -64,6 +66,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.Float64Var(&p.LeadWeight, "leadweight", p.LeadWeight, "tuning: weight of summary words")
 	fs.Float64Var(&p.DupJaccard, "dupjaccard", p.DupJaccard, "tuning: term overlap of a near-copy")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the clustering step here")
+	withProduct := fs.Bool("product", false, "also run the whole product on the file (feeds, poll --once, export) and compare; run from the repository's root")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -98,6 +101,9 @@ func run(args []string, stdout io.Writer) error {
 	var most news.ClusterState
 	var elapsed time.Duration
 	copies, merges := 0, 0
+	// The clusterer forgets a merge once the story closes; the pipeline
+	// has moved the members by then, and so does this.
+	mergedInto := map[int64]int64{}
 	const chunk = 5000
 	for lo := 0; lo < len(ds.docs); lo += chunk {
 		hi := min(lo+chunk, len(ds.docs))
@@ -109,6 +115,9 @@ func run(args []string, stdout io.Writer) error {
 				copies++
 			}
 			merges += len(pl.Merged)
+			for _, gone := range pl.Merged {
+				mergedInto[gone] = pl.Story
+			}
 		}
 		elapsed += time.Since(start)
 		if lo/chunk%5 == 0 || hi == len(ds.docs) {
@@ -123,7 +132,13 @@ func run(args []string, stdout io.Writer) error {
 	}
 	for i, d := range ds.docs {
 		index[d.ID] = i
-		story[i] = c.Merged(story[i])
+		for {
+			to, ok := mergedInto[story[i]]
+			if !ok {
+				break
+			}
+			story[i] = to
+		}
 	}
 	if *out != "" {
 		if err := writePred(*out, ds, story, index); err != nil {
@@ -139,6 +154,24 @@ func run(args []string, stdout io.Writer) error {
 		return nil
 	}
 	s := score(ds.gold, story)
+	if *withProduct {
+		pstory, err := product(context.Background(), ds, ds.sources, stdout)
+		if err != nil {
+			return err
+		}
+		missing := 0
+		for _, st := range pstory {
+			if st < 0 {
+				missing++
+			}
+		}
+		ps := score(ds.gold, pstory)
+		fmt.Fprintf(stdout, "product:    b3_f1=%.3f pair_f1=%.3f stories=%d (%d articles not in the export)\n", ps.b3F, ps.pairF, countStories(pstory), missing)
+		fmt.Fprintf(stdout, "in-process: b3_f1=%.3f pair_f1=%.3f stories=%d\n", s.b3F, s.pairF, countStories(story))
+		if d := max(math.Abs(ps.b3F-s.b3F), math.Abs(ps.pairF-s.pairF)); d > 0.01 {
+			return fmt.Errorf("the product's scores differ from the in-process ones by %.3f, more than 0.01", d)
+		}
+	}
 	fmt.Fprintf(stdout, "pairwise: precision %.4f recall %.4f F1 %.4f\n", s.pairP, s.pairR, s.pairF)
 	fmt.Fprintf(stdout, "B-cubed:  precision %.4f recall %.4f F1 %.4f\n", s.b3P, s.b3R, s.b3F)
 	fmt.Fprintf(stdout, "b3_f1=%.3f b3_p=%.3f b3_r=%.3f pair_f1=%.3f pair_p=%.3f pair_r=%.3f stories=%d articles_per_s=%.0f\n",
@@ -149,6 +182,8 @@ func run(args []string, stdout io.Writer) error {
 type dataset struct {
 	docs     []news.Doc
 	names    []string // the file's ids, as written
+	urls     []string
+	sources  []string
 	gold     []string // "" where the line has none
 	labelled int
 }
@@ -198,6 +233,8 @@ func load(path string) (*dataset, error) {
 		}
 		ds.docs = append(ds.docs, d)
 		ds.names = append(ds.names, name)
+		ds.urls = append(ds.urls, l.URL)
+		ds.sources = append(ds.sources, l.Source)
 		g := ""
 		if l.Gold != nil && *l.Gold != "" {
 			g = *l.Gold
