@@ -111,9 +111,9 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	// What a person does: read the latest news, open one, search, look at the sources.
 	b.scheme("light")
 	b.viewport(e2eDesktop)
-	storyPath := b.checkHome(feeds)
+	b.checkArticleRedirect(b.checkHome(feeds))
+	storyPath := b.mostCoveredStory()
 	b.checkStory(storyPath)
-	b.checkArticleRedirect(storyPath)
 	searchPath := b.checkSearch(word, wantTitle)
 	sourcePath := b.checkSources(feeds)
 
@@ -354,6 +354,37 @@ func (b *e2eBrowser) checkHome(feeds []e2eFeed) string {
 		t.Errorf("story: headline %q, the entry said %q", h1, first.Title)
 	}
 	return got
+}
+
+// mostCoveredStory returns the path of the story on the first page with
+// the most outlets: the one whose page shows what a story page is for.
+func (b *e2eBrowser) mostCoveredStory() string {
+	t := b.t
+	t.Helper()
+	b.open("/")
+	type entry struct {
+		Href     string `json:"href"`
+		Coverage string `json:"coverage"`
+	}
+	entries := e2eEval[[]entry](b, "home coverage", `[...document.querySelectorAll('main .entries .entry')].map(e => ({
+		href: e.querySelector('h2 a') ? e.querySelector('h2 a').getAttribute('href') : '',
+		coverage: e.querySelector('.coverage') ? e.querySelector('.coverage').innerText : '',
+	}))`)
+	best, most := "", 0
+	for _, e := range entries {
+		var n int
+		if _, err := fmt.Sscanf(e.Coverage, "%d outlet", &n); err != nil {
+			t.Errorf("home entry %s: coverage %q does not say how many outlets", e.Href, e.Coverage)
+		}
+		if n > most {
+			best, most = e.Href, n
+		}
+	}
+	if best == "" {
+		t.Fatal("home: no entry with its coverage")
+	}
+	t.Logf("the best-covered story on the first page: %s, %d outlets", best, most)
+	return best
 }
 
 // checkArticleRedirect opens the page of the article that started a story,
