@@ -130,21 +130,28 @@ func (s *Store) Article(ctx context.Context, id int64) (store.ArticleRecord, err
 // slow consumer never pins the WAL. Articles stored meanwhile with higher ids
 // are visited too. The first error of fn stops the walk and is returned.
 func (s *Store) EachArticle(ctx context.Context, fn func(store.ArticleRecord) error) error {
+	return walkByID(func(after int64) ([]store.ArticleRecord, error) { return s.articlePage(ctx, after) },
+		func(r store.ArticleRecord) int64 { return r.ID }, fn)
+}
+
+// walkByID calls fn for every row that page returns, page after page in id
+// order, until a page is empty; no transaction is open while fn runs.
+func walkByID[T any](page func(after int64) ([]T, error), id func(T) int64, fn func(T) error) error {
 	var after int64
 	for {
-		page, err := s.articlePage(ctx, after)
+		rows, err := page(after)
 		if err != nil {
 			return err
 		}
-		if len(page) == 0 {
+		if len(rows) == 0 {
 			return nil
 		}
-		for _, rec := range page {
-			if err := fn(rec); err != nil {
+		for _, r := range rows {
+			if err := fn(r); err != nil {
 				return err
 			}
 		}
-		after = page[len(page)-1].ID
+		after = id(rows[len(rows)-1])
 	}
 }
 

@@ -405,22 +405,8 @@ func (s *Store) Story(ctx context.Context, id int64) (store.StoryRecord, error) 
 // Stories stored meanwhile with higher ids are visited too. The first error
 // of fn stops the walk and is returned.
 func (s *Store) EachStory(ctx context.Context, fn func(store.StoryRecord) error) error {
-	var after int64
-	for {
-		page, err := s.storyPage(ctx, after)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		for _, rec := range page {
-			if err := fn(rec); err != nil {
-				return err
-			}
-		}
-		after = page[len(page)-1].ID
-	}
+	return walkByID(func(after int64) ([]store.StoryRecord, error) { return s.storyPage(ctx, after) },
+		func(r store.StoryRecord) int64 { return r.ID }, fn)
 }
 
 func (s *Store) storyPage(ctx context.Context, after int64) ([]store.StoryRecord, error) {
