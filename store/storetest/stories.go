@@ -105,6 +105,18 @@ func stored(t *testing.T, s store.Store, src store.Source, arts []news.Article) 
 	return out
 }
 
+// storedSorted stores arts and returns what was stored, earliest
+// published first (ties by id).
+func storedSorted(t *testing.T, s store.Store, src store.Source, arts []news.Article) []store.ArticleRecord {
+	t.Helper()
+	var out []store.ArticleRecord
+	for _, r := range stored(t, s, src, arts) {
+		out = append(out, r)
+	}
+	sortPublished(out)
+	return out
+}
+
 // testUnclustered: the queue is in published order (late arrivals with old
 // dates first), honours the limit, and loses what SaveStories clustered.
 func testUnclustered(t *testing.T, s store.Store) {
@@ -163,12 +175,7 @@ func testEachClustered(t *testing.T, s store.Store) {
 		// Runs of 7 equal dates: ties straddle any page size.
 		arts[i].Published = base.Add(-time.Duration(i/7) * time.Minute)
 	}
-	recs := stored(t, s, src, arts)
-	sorted := make([]store.ArticleRecord, 0, len(recs))
-	for _, r := range recs {
-		sorted = append(sorted, r)
-	}
-	sortPublished(sorted)
+	sorted := storedSorted(t, s, src, arts)
 	// Every article but the three most recent is a story of its own.
 	l := lease("one")
 	mustAcquire(t, s, l)
@@ -327,11 +334,7 @@ func testLeaseBadInput(t *testing.T, s store.Store) {
 // taken lease is refused whole.
 func testSaveStoriesLeaseLost(t *testing.T, s store.Store, c *Clock) {
 	src := addSource(t, s, "https://a.example/feed")
-	recs := stored(t, s, src, items("l", 3))
-	var members []store.ArticleRecord
-	for _, r := range recs {
-		members = append(members, r)
-	}
+	members := storedSorted(t, s, src, items("l", 3))
 	st, as := storyOf(members[0], members...)
 	v0, err := s.Version(t.Context())
 	if err != nil {
@@ -381,11 +384,7 @@ func testSaveStoriesLeaseLost(t *testing.T, s store.Store, c *Clock) {
 // without a panic, and nothing of the batch is written.
 func testSaveStoriesBadInput(t *testing.T, s store.Store) {
 	src := addSource(t, s, "https://a.example/feed")
-	recs := stored(t, s, src, items("b", 2))
-	var members []store.ArticleRecord
-	for _, r := range recs {
-		members = append(members, r)
-	}
+	members := storedSorted(t, s, src, items("b", 2))
 	good, as := storyOf(members[0], members...)
 	l := lease("one")
 	mustAcquire(t, s, l)
@@ -507,12 +506,7 @@ func testStoryRoundTrip(t *testing.T, s store.Store) {
 // members, later update) rather than adding one, and moves it up the list.
 func testStoryReplaced(t *testing.T, s store.Store) {
 	src := addSource(t, s, "https://a.example/feed")
-	recs := stored(t, s, src, items("r", 5))
-	var sorted []store.ArticleRecord
-	for _, r := range recs {
-		sorted = append(sorted, r)
-	}
-	sortPublished(sorted)
+	sorted := storedSorted(t, s, src, items("r", 5))
 	l := lease("one")
 	mustAcquire(t, s, l)
 	first, as := storyOf(sorted[0], sorted[0])
@@ -552,12 +546,7 @@ func testStoryReplaced(t *testing.T, s store.Store) {
 // recently updated first, ties by id, higher first.
 func testStoriesPaging(t *testing.T, s store.Store) {
 	src := addSource(t, s, "https://a.example/feed")
-	recs := stored(t, s, src, items("p", 8))
-	var sorted []store.ArticleRecord
-	for _, r := range recs {
-		sorted = append(sorted, r)
-	}
-	sortPublished(sorted)
+	sorted := storedSorted(t, s, src, items("p", 8))
 	l := lease("one")
 	mustAcquire(t, s, l)
 	var (
@@ -680,12 +669,7 @@ func testEachStory(t *testing.T, s store.Store) {
 	a := addSource(t, s, "https://a.example/feed")
 	b := addSource(t, s, "https://b.example/feed")
 	arts := items("e", 250)
-	recs := stored(t, s, a, arts)
-	var sorted []store.ArticleRecord
-	for _, r := range recs {
-		sorted = append(sorted, r)
-	}
-	sortPublished(sorted)
+	sorted := storedSorted(t, s, a, arts)
 	// One story of two members, the second also carried by b; the rest alone.
 	i := slices.IndexFunc(arts, func(x news.Article) bool { return x.URL == sorted[1].URL })
 	sharedInB := arts[i]
@@ -749,11 +733,7 @@ func testEachStory(t *testing.T, s store.Store) {
 // pages refresh), not of the sources.
 func testStoriesVersion(t *testing.T, s store.Store) {
 	src := addSource(t, s, "https://a.example/feed")
-	recs := stored(t, s, src, items("v", 2))
-	var members []store.ArticleRecord
-	for _, r := range recs {
-		members = append(members, r)
-	}
+	members := storedSorted(t, s, src, items("v", 2))
 	l := lease("one")
 	mustAcquire(t, s, l)
 	v0, err := s.Version(t.Context())
@@ -773,11 +753,7 @@ func testStoriesVersion(t *testing.T, s store.Store) {
 
 func testStoriesContextCanceled(t *testing.T, s store.Store) {
 	src := addSource(t, s, "https://a.example/feed")
-	recs := stored(t, s, src, items("k", 2))
-	var members []store.ArticleRecord
-	for _, r := range recs {
-		members = append(members, r)
-	}
+	members := storedSorted(t, s, src, items("k", 2))
 	l := lease("one")
 	mustAcquire(t, s, l)
 	st, as := storyOf(members[0], members...)
@@ -813,12 +789,7 @@ func testStoriesContextCanceled(t *testing.T, s store.Store) {
 // story, the two merged and the first is gone; its articles follow.
 func testStoriesMerge(t *testing.T, s store.Store) {
 	src := addSource(t, s, "https://a.example/feed")
-	recs := stored(t, s, src, items("m", 4))
-	var sorted []store.ArticleRecord
-	for _, r := range recs {
-		sorted = append(sorted, r)
-	}
-	sortPublished(sorted)
+	sorted := storedSorted(t, s, src, items("m", 4))
 	l := lease("one")
 	mustAcquire(t, s, l)
 	big, as := storyOf(sorted[0], sorted[0], sorted[2])
