@@ -83,6 +83,12 @@ func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
 		return run, nil
 	}
 	run.Held = true
+	// Weights choose lead articles; a source added meanwhile weighs 1
+	// until the next run.
+	weights, err := st.weights(ctx)
+	if err != nil {
+		return run, err
+	}
 	for ctx.Err() == nil {
 		batch, err := st.store.Unclustered(ctx, storyBatch)
 		if err != nil {
@@ -95,10 +101,6 @@ func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
 			if err := st.learn(ctx, batch[0].Published); err != nil {
 				return run, err
 			}
-		}
-		weights, err := st.weights(ctx)
-		if err != nil {
-			return run, err
 		}
 		if err := st.place(ctx, batch, weights, &run); err != nil {
 			st.c = nil // the store did not take the batch: learn it again
