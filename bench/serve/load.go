@@ -84,6 +84,18 @@ func (h *hist) quantile(q float64) time.Duration {
 type target struct {
 	name string
 	urls []string // paths, each request takes one at random
+	// redirect: the route answers 302 (an article in a story), the only
+	// answer that counts as success; the redirect is not followed.
+	redirect bool
+}
+
+// ok says whether status is a successful answer of t: 302 for a redirect
+// route, else 2xx or 304.
+func (t target) ok(status int) bool {
+	if t.redirect {
+		return status == http.StatusFound
+	}
+	return (status >= 200 && status <= 299) || status == http.StatusNotModified
 }
 
 // loadConfig is one measured run.
@@ -126,7 +138,7 @@ type requester interface {
 
 // runLoad drives t with cfg.conns keep-alive connections, each its own
 // goroutine sending requests back to back: a warm-up, then the measured
-// period. Errors are transport errors and statuses other than 2xx and 304.
+// period. Errors are transport errors and statuses t.ok refuses.
 func runLoad(ctx context.Context, t target, cfg loadConfig) (*loadResult, error) {
 	if len(t.urls) == 0 || cfg.conns <= 0 {
 		return nil, fmt.Errorf("load %s: no URLs or no connections", t.name)
@@ -179,7 +191,11 @@ func newRequester(ctx context.Context, t target, cfg loadConfig) (func() request
 			// the bodies are counted as they travel, never decoded.
 			DisableCompression: true,
 		}
-		client := &http.Client{Transport: tr}
+		client := &http.Client{
+			Transport: tr,
+			// A redirect is the answer measured, as the raw client sees it.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 		reqs := make([]*http.Request, len(t.urls))
 		for i, u := range t.urls {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.base+u, nil)
@@ -295,7 +311,7 @@ func drive(ctx context.Context, newReq func() requester, t target, cfg loadConfi
 					continue
 				}
 				w.statuses[status]++
-				if (status < 200 || status > 299) && status != http.StatusNotModified {
+				if !t.ok(status) {
 					w.errors++
 					if w.firstErr == "" {
 						w.firstErr = fmt.Sprintf("%s: status %d", t.urls[j], status)

@@ -64,7 +64,7 @@ type options struct {
 	rates      []float64 // 0: closed loop
 }
 
-var allRoutes = []string{"home", "article", "hot", "feed", "api", "search", "search-tail"}
+var allRoutes = []string{"home", "story", "article", "hot", "feed", "api", "search", "search-tail"}
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -87,13 +87,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the generated store and of the requests' choices")
 	fs.IntVar(&o.batch, "batch", 500, "articles per SaveFetch when generating")
 	fs.IntVar(&o.inFlight, "inflight", 16, "concurrent SaveFetch calls when generating")
-	fs.BoolVar(&o.genOnly, "generate-only", false, "make sure the store exists, then stop")
+	fs.BoolVar(&o.genOnly, "generate-only", false, "make sure the store exists and is clustered into stories, then stop")
 	fs.StringVar(&conns, "conns", "32,128", "connections of each run, comma-separated")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time per route and connection count")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each measured run")
 	fs.BoolVar(&o.gzip, "gzip", true, "send Accept-Encoding: gzip, as browsers do")
 	fs.StringVar(&routes, "routes", strings.Join(allRoutes, ","), "routes to load: "+strings.Join(allRoutes, ", "))
-	fs.IntVar(&o.articleIDs, "article-ids", 1000, "distinct random article pages the article route rotates over")
+	fs.IntVar(&o.articleIDs, "article-ids", 1000, "distinct random pages the article route (articles in a story) and the story route (stories) each rotate over")
 	fs.StringVar(&queries, "queries", "openai,llama model,nvidia gpu,claude code,reasoning,hugging face dataset,gemini,rust", "searches the search route rotates over, comma-separated")
 	fs.StringVar(&rates, "rate", "max", "request rates of each run, comma-separated: max sends back to back on every connection (closed loop); a number is a fixed total rate in requests/s (open loop, latency counted from when each request was due)")
 	fs.IntVar(&o.tail, "tail-queries", 2000, "distinct searches the search-tail route rotates over, made of words of the real titles")
@@ -176,6 +176,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if gen > 0 {
 		fmt.Fprintf(stdout, "generation_s=%.1f articles=%d\n", gen.Seconds(), o.articles)
 	}
+	clu, stories, err := clusterStore(ctx, o.db, stderr)
+	if err != nil {
+		return err
+	}
+	if clu > 0 {
+		fmt.Fprintf(stdout, "clustering_s=%.1f stories=%d\n", clu.Seconds(), stories)
+	}
 	if o.genOnly {
 		return nil
 	}
@@ -193,6 +200,14 @@ func bench(ctx context.Context, exe string, o options, stdout, stderr io.Writer)
 	fmt.Fprintf(stdout, "store: %s, %d articles, %d sources; client=%s gzip=%v warmup=%s duration=%s\n",
 		o.db, o.articles, o.sources, o.client, o.gzip, o.warmup, o.duration)
 
+	var pages clustered
+	if slices.Contains(o.routes, "article") || slices.Contains(o.routes, "story") {
+		// Before the child opens the store: the bench reads it alone.
+		var err error
+		if pages.articles, pages.stories, err = clusteredPages(ctx, o.db, o.articles, o.articleIDs, o.seed); err != nil {
+			return err
+		}
+	}
 	c, err := startChild(ctx, exe, o.db, o.cpuProfile, stderr)
 	if err != nil {
 		return err
@@ -218,7 +233,7 @@ func bench(ctx context.Context, exe string, o options, stdout, stderr io.Writer)
 	}
 	var missed []string
 	for _, name := range o.routes {
-		t := targetOf(name, o, tail)
+		t := targetOf(name, o, tail, pages)
 		for _, n := range o.conns {
 			for _, rate := range o.rates {
 				res, err := measure(ctx, c, t, loadConfig{base: base, conns: n, warmup: o.warmup, duration: o.duration,
@@ -321,24 +336,34 @@ func missesAim(route string, rate float64, res *loadResult) string {
 	return strings.Join(why, ", ")
 }
 
+// clustered are the random pages of the article and story routes.
+type clustered struct {
+	articles []int64 // articles in a story: each page redirects to it
+	stories  []int64
+}
+
 // targetOf is the route called name, with the URLs it rotates over; tail
-// are the searches of search-tail.
-func targetOf(name string, o options, tail []string) target {
+// are the searches of search-tail, pages the ids of article and story.
+func targetOf(name string, o options, tail []string, pages clustered) target {
+	paths := func(prefix string, ids []int64) []string {
+		urls := make([]string, len(ids))
+		for i, id := range ids {
+			urls[i] = prefix + strconv.FormatInt(id, 10)
+		}
+		return urls
+	}
 	switch name {
 	case "home":
 		return target{name: "/", urls: []string{"/"}}
+	case "story":
+		return target{name: "/stories/{id}", urls: paths("/stories/", pages.stories)}
 	case "article":
-		// Ids of a freshly generated store run from 1 to the count; a
-		// missing one would show as 404 errors.
-		rng := rand.New(rand.NewPCG(o.seed, 0xa271))
-		urls := make([]string, min(o.articleIDs, o.articles))
-		for i := range urls {
-			urls[i] = "/articles/" + strconv.Itoa(1+rng.IntN(o.articles))
-		}
-		return target{name: "/articles/{id}", urls: urls}
+		// The store is clustered, so every article page answers 302 to
+		// its story.
+		return target{name: "/articles/{id}", urls: paths("/articles/", pages.articles), redirect: true}
 	case "hot":
 		p := "/articles/" + strconv.Itoa(o.articles)
-		return target{name: p, urls: []string{p}}
+		return target{name: p, urls: []string{p}, redirect: true}
 	case "feed":
 		return target{name: "/feed.xml", urls: []string{"/feed.xml"}}
 	case "api":

@@ -16,6 +16,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"recap/store"
+	"recap/store/sqlite"
 )
 
 // TestMain lets the test binary be the server child too: the bench
@@ -200,18 +203,22 @@ func TestBenchSmall(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "small.db")
 	args := []string{
 		"-db", db, "-data", filepath.Join("testdata", "items.jsonl.gz"),
-		"-articles", "2000", "-sources", "20", "-conns", "4", "-duration", "1s", "-warmup", "100ms",
+		// Two days: the 40 items' copies make stories of many articles
+		// and near-copies, in one batch that spans more than the window.
+		"-articles", "2000", "-sources", "20", "-span", "48h", "-conns", "4", "-duration", "1s", "-warmup", "100ms",
 		"-article-ids", "50", "-queries", "openai,llama model", "-tail-queries", "20", "-rate", "max,200",
 	}
 	ctx := context.Background()
-	everyRoute := []string{"/", "/articles/{id}", "/articles/2000", "/feed.xml", "/api/v1/articles?limit=50", "/search?q=", "/search?q=(20_distinct)"}
+	everyRoute := []string{"/", "/stories/{id}", "/articles/{id}", "/articles/2000", "/feed.xml", "/api/v1/articles?limit=50", "/search?q=", "/search?q=(20_distinct)"}
+	clusteredRE := regexp.MustCompile(`(?m)^clustering_s=\d+\.\d stories=(\d+)$`)
 	for round, tc := range []struct {
-		args    []string
-		wantLog string
-		routes  []string
+		args     []string
+		wantLog  string
+		clusters bool // the store is clustered in this round, not reused clustered
+		routes   []string
 	}{
-		{args, "generated 2000 articles", everyRoute},
-		{append(slices.Clone(args), "-routes", "home", "-rate", "max"), "reusing", []string{"/"}},
+		{args, "generated 2000 articles", true, everyRoute},
+		{append(slices.Clone(args), "-routes", "home,story,article", "-rate", "max"), "reusing", false, []string{"/", "/stories/{id}", "/articles/{id}"}},
 	} {
 		var stdout, stderr bytes.Buffer
 		if err := run(ctx, tc.args, strings.NewReader(""), &stdout, &stderr); err != nil {
@@ -219,6 +226,15 @@ func TestBenchSmall(t *testing.T) {
 		}
 		if !strings.Contains(stderr.String(), tc.wantLog) {
 			t.Errorf("round %d: stderr does not say %q:\n%s", round, tc.wantLog, &stderr)
+		}
+		m := clusteredRE.FindStringSubmatch(stdout.String())
+		if (m != nil) != tc.clusters {
+			t.Errorf("round %d: clustering line %q, want one: %v\n%s", round, m, tc.clusters, &stdout)
+		}
+		if m != nil {
+			if n, _ := strconv.Atoi(m[1]); n != checkClustered(t, db) {
+				t.Errorf("round %d: says %d stories, the store holds %d", round, n, checkClustered(t, db))
+			}
 		}
 		routes := map[string]bool{}
 		for _, line := range strings.Split(stdout.String(), "\n") {
@@ -283,8 +299,77 @@ func TestReadAnswer(t *testing.T) {
 	}
 }
 
+// checkClustered checks that every article of the store at path is in a
+// story that exists and lists it, and that every story lists only articles
+// placed in it (a story that took in another must hold the other's
+// members, and the other be gone); it returns the number of stories.
+func checkClustered(t *testing.T, path string) int {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	storyOf := map[int64]int64{}
+	err = st.EachArticle(ctx, func(a store.ArticleRecord) error {
+		if a.StoryID == 0 {
+			return fmt.Errorf("article %d is in no story", a.ID)
+		}
+		storyOf[a.ID] = a.StoryID
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stories, members := 0, 0
+	err = st.EachStory(ctx, func(s store.StoryRecord) error {
+		stories++
+		members += len(s.Articles)
+		for _, id := range s.Articles {
+			if storyOf[id] != s.ID {
+				return fmt.Errorf("story %d lists article %d, which is in story %d", s.ID, id, storyOf[id])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if members != len(storyOf) || stories == 0 {
+		t.Fatalf("%d stories list %d members of %d articles", stories, members, len(storyOf))
+	}
+	return stories
+}
+
+func TestTargetStatuses(t *testing.T) {
+	tests := []struct {
+		redirect bool
+		status   int
+		ok       bool
+	}{
+		{false, 200, true},
+		{false, 204, true},
+		{false, 304, true},
+		{false, 302, false},
+		{false, 404, false},
+		{false, 503, false},
+		{true, 302, true},
+		{true, 200, false},
+		{true, 301, false},
+		{true, 304, false},
+		{true, 404, false},
+	}
+	for _, tc := range tests {
+		if got := (target{redirect: tc.redirect}).ok(tc.status); got != tc.ok {
+			t.Errorf("redirect route %v, status %d: ok %v, want %v", tc.redirect, tc.status, got, tc.ok)
+		}
+	}
+}
+
 // TestClientsAgree loads one server with both clients, at full speed and at
-// a fixed rate, and checks they count the same answers.
+// a fixed rate, and checks they count the same answers (a redirect is an
+// answer of its own, not followed).
 func TestClientsAgree(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -292,6 +377,10 @@ func TestClientsAgree(t *testing.T) {
 		switch r.URL.Path {
 		case "/gone":
 			http.Error(w, "gone", http.StatusGone)
+		case "/moved":
+			w.Header().Set("Location", "/ok")
+			w.WriteHeader(http.StatusFound)
+			w.Write([]byte("moved"))
 		case "/chunked":
 			w.Write([]byte("part one "))
 			w.(http.Flusher).Flush()
@@ -309,12 +398,16 @@ func TestClientsAgree(t *testing.T) {
 		for _, rate := range []float64{0, 400} {
 			for _, tc := range []struct {
 				path      string
+				redirect  bool
 				errors    bool
 				bodyBytes int
-			}{{"/ok", false, 1000}, {"/chunked", false, 17}, {"/gone", true, 5}} {
-				t.Run(fmt.Sprintf("%s rate %v %s", client, rate, tc.path), func(t *testing.T) {
+			}{
+				{"/ok", false, false, 1000}, {"/chunked", false, false, 17}, {"/gone", false, true, 5},
+				{"/moved", true, false, 5}, {"/moved", false, true, 5}, {"/ok", true, true, 1000},
+			} {
+				t.Run(fmt.Sprintf("%s rate %v %s redirect %v", client, rate, tc.path, tc.redirect), func(t *testing.T) {
 					hits.Store(0)
-					res, err := runLoad(context.Background(), target{name: tc.path, urls: []string{tc.path}},
+					res, err := runLoad(context.Background(), target{name: tc.path, urls: []string{tc.path}, redirect: tc.redirect},
 						loadConfig{base: srv.URL, conns: 3, duration: 300 * time.Millisecond, gzip: true, seed: 1, client: client, rate: rate})
 					if err != nil {
 						t.Fatal(err)
