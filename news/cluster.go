@@ -22,6 +22,12 @@ import (
 // two open stories strongly and their centroids agree, the two were one
 // event reported in different words and merge: the smaller folds into the
 // larger, whose id stays.
+//
+// Terms, stories and members live in slices and refer to each other by
+// index, not by pointer: the clusterer holds a hundred thousand terms, and
+// a heap of pointers that size made the garbage collector a fifth of the
+// work. A slot is reused only once nothing refers to it any more (see
+// deadStories).
 
 // Doc is what the clusterer reads of an article.
 type Doc struct {
@@ -47,78 +53,87 @@ type Placement struct {
 // Clusterer places articles into stories, one at a time. It is not safe
 // for concurrent use.
 type Clusterer struct {
-	p ClusterParams
+	p                     ClusterParams
+	window, span, dupSpan int64 // p's durations in seconds
 
-	vocab  map[uint64]*termStat
-	nDocs  float64 // documents counted in the frequencies, decayed
-	added  int     // articles since the last sweep
-	sweeps int
+	vocab     map[uint64]int32 // term -> its slot in stats
+	stats     []termStat
+	freeStats []int32
+	nDocs     float64 // documents counted in the frequencies, decayed
+	added     int     // articles since the last sweep
+	sweeps    int
 
-	stories map[int64]*cstory // the open stories
-	merges  map[int64]int64   // folded story -> the story it went into
-	clock   int64             // latest published time seen, unix seconds
+	stories []cstory
+	open    map[int64]int32 // the open stories: id -> slot
+	// deadStories are closed or merged away, but postings may still name
+	// them (and their members) until the next sweep of the vocabulary
+	// compacts every posting list; only then are their slots reused.
+	deadStories []int32
+	freeStories []int32
+	members     []cmember
+	freeMembers []int32
+
+	merges map[int64]int64 // folded story -> the story it went into
+	clock  int64           // latest published time seen, unix seconds
 
 	dups dupIndex
 
 	// Scratch, reused across articles.
 	terms   []term
 	nText   int // terms of the title and the summary, before the URL's
+	set     []uint64
 	vec     []wterm
 	buf     []byte
-	cands   []*cstory
-	touched []*cmember
+	cands   []int32 // story slots
+	touched []int32 // member slots
 	epoch   uint64
 }
 
 // termStat is what the clusterer knows of one term.
 type termStat struct {
-	df      float32   // documents that held it, decayed (see dfHalfLife)
-	last    int64     // when it was last seen, unix seconds
-	stories []posting // stories that hold it; some may be closed
-	members []*cmember
+	hash    uint64  // its key in vocab
+	df      float32 // documents that held it, decayed (see dfHalfLife)
+	used    bool    // the slot holds a term
+	last    int64   // when it was last seen, unix seconds
+	stories []posting
+	members []int32 // slots of the members that hold it; some may be closed
 }
 
-// compact drops the postings of closed stories.
-func (st *termStat) compact() {
-	st.stories = slices.DeleteFunc(st.stories, func(p posting) bool { return p.s.dead })
-	st.members = slices.DeleteFunc(st.members, func(m *cmember) bool { return m.story.dead })
-}
-
+// posting is a story that holds a term; the story may be closed.
 type posting struct {
-	s *cstory
-	i int32 // index of the term in s.w
+	s int32 // its slot
+	i int32 // index of the term in the story's w
 }
 
-// wterm is a term of one article with its weight: before IDF in vector's
-// result, after it once scored.
+// wterm is a term of one article with its weight before IDF.
 type wterm struct {
 	hash uint64
 	w    float64
-	stat *termStat
+	stat int32 // slot in stats; -1 when the term is new
 }
 
-// cstory is an open story.
+// cstory is a story, open or dead.
 type cstory struct {
 	id          int64
-	index       map[uint64]int32 // term -> index in w
-	w           []float64        // summed member weights
-	idf         []float64        // each term's IDF when its weight last changed
-	norm2       float64          // squared norm of the TF-IDF centroid
-	first, last int64            // published range, unix seconds
-	members     []member
-	mems        []*cmember
+	first, last int64 // published range, unix seconds
 	dead        bool
 
 	// Scoring scratch, valid while epoch is the clusterer's.
-	epoch     uint64
-	dot, nn   float64
-	score     float64
-	nnMembers int
+	epoch   uint64
+	dot, nn float64
+	score   float64
+
+	norm2   float64   // squared norm of the TF-IDF centroid
+	terms   []int32   // the stat slot of each term in w
+	w       []float64 // summed member weights
+	idf     []float64 // each term's IDF when its weight last changed
+	members []member
+	mems    []int32 // member slots
 }
 
 // cmember is a member in the member index.
 type cmember struct {
-	story *cstory
+	story int32 // slot
 	norm  float64
 	epoch uint64
 	dot   float64
@@ -136,8 +151,11 @@ type member struct {
 func NewClusterer(p ClusterParams) *Clusterer {
 	return &Clusterer{
 		p:       p,
-		vocab:   make(map[uint64]*termStat),
-		stories: make(map[int64]*cstory),
+		window:  int64(p.Window / time.Second),
+		span:    int64(p.MaxSpan / time.Second),
+		dupSpan: int64(p.DupWindow / time.Second),
+		vocab:   make(map[uint64]int32),
+		open:    make(map[int64]int32),
 		merges:  make(map[int64]int64),
 		dups:    newDupIndex(),
 	}
@@ -150,29 +168,29 @@ func (c *Clusterer) Add(d Doc) Placement {
 	pub := d.Published.Unix()
 	c.advance(pub)
 	vec := c.vector(d)
-	set := termSet(c.terms[:c.nText])
+	set := c.termSet()
 	fp := c.dups.fingerprint(set)
 
 	var pl Placement
-	var s *cstory
-	if orig, ok := c.dups.find(fp, set, pub, c.p.DupWindow, c.p.DupJaccard); ok {
-		if os := c.stories[c.Merged(orig.story)]; os != nil && c.open(os, pub) {
-			s, pl.DuplicateOf = os, orig.id
+	s := int32(-1)
+	if origID, origStory, ok := c.dups.find(fp, set, pub, c.p.DupWindow, c.p.DupJaccard); ok {
+		if os, ok := c.open[c.Merged(origStory)]; ok && c.isOpen(&c.stories[os], pub) {
+			s, pl.DuplicateOf = os, origID
 		}
 	}
-	if s == nil {
-		if s = c.best(vec, pub); s != nil {
+	if s < 0 {
+		if s = c.best(vec, pub); s >= 0 {
 			s, pl.Merged = c.mergeInto(s, pub)
 		}
 	}
-	if s == nil {
+	if s < 0 {
 		s = c.newStory(d.ID, pub)
 		pl.New = true
 	}
-	pl.Story = s.id
+	pl.Story = c.stories[s].id
 	c.learn(vec, pub)
 	c.join(s, vec, d, pub, pl.DuplicateOf)
-	c.dups.add(fp, set, dupEntry{id: d.ID, story: s.id, published: pub})
+	c.dups.add(fp, set, d.ID, pl.Story, pub)
 	return pl
 }
 
@@ -183,14 +201,14 @@ func (c *Clusterer) Restore(d Doc, story, duplicateOf int64) {
 	pub := d.Published.Unix()
 	c.advance(pub)
 	vec := c.vector(d)
-	s := c.stories[story]
-	if s == nil {
+	s, ok := c.open[story]
+	if !ok {
 		s = c.newStory(story, pub)
 	}
 	c.learn(vec, pub)
 	c.join(s, vec, d, pub, duplicateOf)
-	set := termSet(c.terms[:c.nText])
-	c.dups.add(c.dups.fingerprint(set), set, dupEntry{id: d.ID, story: story, published: pub})
+	set := c.termSet()
+	c.dups.add(c.dups.fingerprint(set), set, d.ID, story, pub)
 }
 
 // Merged returns the story that story id was folded into, following
@@ -207,10 +225,11 @@ func (c *Clusterer) Merged(id int64) int64 {
 
 // Story returns the current state of an open story.
 func (c *Clusterer) Story(id int64) (Story, bool) {
-	s := c.stories[id]
-	if s == nil {
+	si, ok := c.open[id]
+	if !ok {
 		return Story{}, false
 	}
+	s := &c.stories[si]
 	ms := slices.Clone(s.members)
 	sort.Slice(ms, func(i, j int) bool {
 		if ms[i].published != ms[j].published {
@@ -230,10 +249,11 @@ func (c *Clusterer) Story(id int64) (Story, bool) {
 // Members returns the articles of an open story with the originals they
 // copy (0 for none), in the order they joined.
 func (c *Clusterer) Members(id int64) (ids, dupOf []int64) {
-	s := c.stories[id]
-	if s == nil {
+	si, ok := c.open[id]
+	if !ok {
 		return nil, nil
 	}
+	s := &c.stories[si]
 	ids, dupOf = make([]int64, len(s.members)), make([]int64, len(s.members))
 	for i, m := range s.members {
 		ids[i], dupOf[i] = m.id, m.dupOf
@@ -251,7 +271,7 @@ type ClusterState struct {
 // State returns the size of what the clusterer holds: the open stories of
 // the window, the document frequencies (decaying), the fingerprints.
 func (c *Clusterer) State() ClusterState {
-	return ClusterState{Open: len(c.stories), Terms: len(c.vocab), Fingerprints: len(c.dups.entries)}
+	return ClusterState{Open: len(c.open), Terms: len(c.vocab), Fingerprints: c.dups.live}
 }
 
 // lead picks the best early report among ms (sorted by published): of the
@@ -283,7 +303,7 @@ func (c *Clusterer) vector(d Doc) []wterm {
 	nLead := len(c.terms)
 	c.nText = nLead
 	if c.p.SlugWeight > 0 {
-		c.terms, c.buf = textTerms(c.terms, urlSlug(d.URL), maxLeadWords, c.buf)
+		c.terms, c.buf = slugTerms(c.terms, d.URL, maxLeadWords, c.buf)
 	}
 	c.vec = c.vec[:0]
 	for i, t := range c.terms {
@@ -300,7 +320,10 @@ func (c *Clusterer) vector(d Doc) []wterm {
 		}
 	}
 	for i := range c.vec {
-		c.vec[i].stat = c.vocab[c.vec[i].hash]
+		c.vec[i].stat = -1
+		if si, ok := c.vocab[c.vec[i].hash]; ok {
+			c.vec[i].stat = si
+		}
 	}
 	return c.vec
 }
@@ -318,98 +341,104 @@ func addTerm(vec []wterm, h uint64, w float64) []wterm {
 	return append(vec, wterm{hash: h, w: w})
 }
 
-// termSet returns the distinct terms, sorted: what near-copies share.
-func termSet(ts []term) []uint64 {
-	set := make([]uint64, len(ts))
-	for i, t := range ts {
-		set[i] = t.hash
+// termSet returns the distinct terms of the title and the summary,
+// sorted: what near-copies share. The result is scratch, valid until the
+// next article.
+func (c *Clusterer) termSet() []uint64 {
+	c.set = c.set[:0]
+	for _, t := range c.terms[:c.nText] {
+		c.set = append(c.set, t.hash)
 	}
-	slices.Sort(set)
-	return slices.Compact(set)
+	slices.Sort(c.set)
+	c.set = slices.Compact(c.set)
+	return c.set
 }
 
-// idf is the inverse document frequency. The 0.5 (not the textbook 1)
-// keeps a term weighing something in a store of one or two articles.
-func (c *Clusterer) idf(st *termStat) float64 {
-	df := 0.0
-	if st != nil {
-		df = float64(st.df)
-	}
-	return math.Log((c.nDocs + 1) / (df + 0.5))
+// idf is the inverse document frequency of a term counted in df
+// documents. The 0.5 (not the textbook 1) keeps a term weighing something
+// in a store of one or two articles.
+func (c *Clusterer) idf(df float32) float64 {
+	return math.Log((c.nDocs + 1) / (float64(df) + 0.5))
 }
 
-// best returns the open story most similar to vec, if it passes the
-// threshold. It leaves every candidate's score in c.cands for mergeInto.
-func (c *Clusterer) best(vec []wterm, pub int64) *cstory {
+// best returns the slot of the open story most similar to vec, if it
+// passes the threshold, else -1. It leaves every candidate's score in
+// c.cands for mergeInto.
+func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 	c.epoch++
 	c.cands, c.touched = c.cands[:0], c.touched[:0]
 	var norm float64
 	for _, t := range vec {
-		if t.stat == nil {
+		if t.stat < 0 {
 			continue // a term never seen before is in no story
 		}
-		idf := c.idf(t.stat)
+		st := &c.stats[t.stat]
+		idf := c.idf(st.df)
 		w := t.w * idf
 		norm += w * w
 		dead := 0
-		for _, p := range t.stat.stories {
-			s := p.s
+		for _, p := range st.stories {
+			s := &c.stories[p.s]
 			if s.dead {
 				dead++
 				continue
 			}
-			if !c.open(s, pub) {
+			if !c.isOpen(s, pub) {
 				continue
 			}
 			if s.epoch != c.epoch {
 				s.epoch, s.dot, s.nn = c.epoch, 0, 0
-				c.cands = append(c.cands, s)
+				c.cands = append(c.cands, p.s)
 			}
 			s.dot += w * s.w[p.i] * idf
 		}
-		if dead > 8 && dead > len(t.stat.stories)/4 {
-			t.stat.compact()
+		if dead > 8 && dead > len(st.stories)/4 {
+			c.compact(st)
 		}
-		if len(t.stat.members) > maxMemberPostings {
+		if len(st.members) > maxMemberPostings {
 			continue // a common word: the centroids weigh it, members need not
 		}
-		for _, m := range t.stat.members {
-			if m.story.dead || !c.open(m.story, pub) {
+		for _, mi := range st.members {
+			m := &c.members[mi]
+			if s := &c.stories[m.story]; s.dead || !c.isOpen(s, pub) {
 				continue
 			}
 			if m.epoch != c.epoch {
 				m.epoch, m.dot = c.epoch, 0
-				c.touched = append(c.touched, m)
+				c.touched = append(c.touched, mi)
 			}
 			m.dot += w * idf
 		}
 	}
 	if norm == 0 {
-		return nil
+		return -1
 	}
 	// Terms never seen count in the article's norm too.
 	for _, t := range vec {
-		if t.stat == nil {
-			w := t.w * c.idf(nil)
+		if t.stat < 0 {
+			w := t.w * c.idf(0)
 			norm += w * w
 		}
 	}
 	norm = math.Sqrt(norm)
-	for _, m := range c.touched {
+	for _, mi := range c.touched {
+		m := &c.members[mi]
 		if m.norm > 0 {
-			m.story.nn = math.Max(m.story.nn, m.dot/(norm*m.norm))
+			s := &c.stories[m.story]
+			s.nn = math.Max(s.nn, m.dot/(norm*m.norm))
 		}
 	}
-	var best *cstory
+	best := int32(-1)
 	bestScore := c.p.Threshold
-	for _, s := range c.cands {
+	for _, si := range c.cands {
+		s := &c.stories[si]
 		cos := 0.0
 		if s.norm2 > 0 {
 			cos = s.dot / (norm * math.Sqrt(s.norm2))
 		}
 		s.score = ((1-c.p.MemberWeight)*cos + c.p.MemberWeight*s.nn) * (1 + c.p.SizeBoost*math.Log(float64(len(s.members))))
-		if s.score > bestScore || s.score == bestScore && best != nil && s.id < best.id {
-			best, bestScore = s, s.score
+		if s.score > bestScore || s.score == bestScore && best >= 0 && s.id < c.stories[best].id {
+			best, bestScore = si, s.score
 		}
 	}
 	return best
@@ -418,46 +447,49 @@ func (c *Clusterer) best(vec []wterm, pub int64) *cstory {
 // mergeInto folds into s the other candidates the article matched
 // strongly as well, when their centroids agree with s's: two stories one
 // article reports both of are one. The larger story survives.
-func (c *Clusterer) mergeInto(s *cstory, pub int64) (*cstory, []int64) {
+func (c *Clusterer) mergeInto(s int32, pub int64) (int32, []int64) {
 	if c.p.MergeScore <= 0 {
 		return s, nil
 	}
 	var gone []int64
-	for _, o := range c.cands {
-		if o == s || o.dead || o.score < c.p.MergeScore || c.storySim(s, o) < c.p.MergeSim ||
-			max(s.last, o.last, pub)-min(s.first, o.first, pub) > int64(c.p.MaxSpan/time.Second) {
+	for _, oi := range c.cands {
+		o, cur := &c.stories[oi], &c.stories[s]
+		if oi == s || o.dead || o.score < c.p.MergeScore || c.storySim(s, oi) < c.p.MergeSim ||
+			max(cur.last, o.last, pub)-min(cur.first, o.first, pub) > c.span {
 			continue
 		}
-		keep, drop := s, o
-		if len(o.members) > len(s.members) || len(o.members) == len(s.members) && o.id < s.id {
-			keep, drop = o, s
+		keep, drop := s, oi
+		if len(o.members) > len(cur.members) || len(o.members) == len(cur.members) && o.id < cur.id {
+			keep, drop = oi, s
 		}
-		for h, i := range drop.index {
-			c.addWeight(keep, h, c.vocab[h], drop.w[i])
+		k, d := &c.stories[keep], &c.stories[drop]
+		for i, ti := range d.terms {
+			c.addWeight(keep, ti, d.w[i], c.idf(c.stats[ti].df))
 		}
-		for _, m := range drop.mems {
-			m.story = keep
+		for _, mi := range d.mems {
+			c.members[mi].story = keep
 		}
-		keep.mems = append(keep.mems, drop.mems...)
-		keep.members = append(keep.members, drop.members...)
-		keep.first, keep.last = min(keep.first, drop.first), max(keep.last, drop.last)
-		drop.dead = true
-		delete(c.stories, drop.id)
-		c.merges[drop.id] = keep.id
-		gone = append(gone, drop.id)
+		k.mems = append(k.mems, d.mems...)
+		k.members = append(k.members, d.members...)
+		k.first, k.last = min(k.first, d.first), max(k.last, d.last)
+		d.mems = d.mems[:0] // they are keep's now, not to be freed with drop
+		c.kill(drop)
+		c.merges[d.id] = k.id
+		gone = append(gone, d.id)
 		s = keep
 	}
 	return s, gone
 }
 
 // storySim is the cosine similarity of two stories' centroids.
-func (c *Clusterer) storySim(a, b *cstory) float64 {
-	if len(a.index) > len(b.index) {
-		a, b = b, a
+func (c *Clusterer) storySim(ai, bi int32) float64 {
+	a, b := &c.stories[ai], &c.stories[bi]
+	if len(a.terms) > len(b.terms) {
+		a, b, bi = b, a, ai
 	}
 	var dot float64
-	for h, i := range a.index {
-		if j, ok := b.index[h]; ok {
+	for i, ti := range a.terms {
+		if j := c.find(ti, bi); j >= 0 {
 			dot += a.w[i] * a.idf[i] * b.w[j] * b.idf[j]
 		}
 	}
@@ -467,60 +499,122 @@ func (c *Clusterer) storySim(a, b *cstory) float64 {
 	return dot / math.Sqrt(a.norm2*b.norm2)
 }
 
-// open reports whether s may take an article published at pub.
-func (c *Clusterer) open(s *cstory, pub int64) bool {
-	win := int64(c.p.Window / time.Second)
-	if pub > s.last+win || pub < s.first-win {
+// find returns the index of term ti in story s's w, or -1. The postings
+// of a term are few but for common words, and a story slot is not reused
+// while postings of its previous story remain, so a posting naming s is
+// s's.
+func (c *Clusterer) find(ti, s int32) int32 {
+	for _, p := range c.stats[ti].stories {
+		if p.s == s {
+			return p.i
+		}
+	}
+	return -1
+}
+
+// isOpen reports whether s may take an article published at pub.
+func (c *Clusterer) isOpen(s *cstory, pub int64) bool {
+	if pub > s.last+c.window || pub < s.first-c.window {
 		return false
 	}
-	return max(s.last, pub)-min(s.first, pub) <= int64(c.p.MaxSpan/time.Second)
+	return max(s.last, pub)-min(s.first, pub) <= c.span
 }
 
-func (c *Clusterer) newStory(id, pub int64) *cstory {
-	s := &cstory{id: id, index: make(map[uint64]int32, 8), first: pub, last: pub}
-	c.stories[id] = s
-	return s
+// newStory opens a story and returns its slot.
+func (c *Clusterer) newStory(id, pub int64) int32 {
+	var si int32
+	if n := len(c.freeStories); n > 0 {
+		si, c.freeStories = c.freeStories[n-1], c.freeStories[:n-1]
+	} else {
+		si = int32(len(c.stories))
+		c.stories = append(c.stories, cstory{})
+	}
+	s := &c.stories[si]
+	// The slot keeps its arrays for the new story.
+	*s = cstory{
+		id: id, first: pub, last: pub,
+		terms: s.terms[:0], w: s.w[:0], idf: s.idf[:0], members: s.members[:0], mems: s.mems[:0],
+	}
+	c.open[id] = si
+	return si
 }
 
-// addWeight adds w to term h of s, keeping the centroid's norm current
-// with the term's present IDF.
-func (c *Clusterer) addWeight(s *cstory, h uint64, st *termStat, w float64) {
-	i, ok := s.index[h]
-	if !ok {
+// kill closes story si: it leaves the open stories now, its slot and its
+// members' once no posting names them.
+func (c *Clusterer) kill(si int32) {
+	s := &c.stories[si]
+	s.dead = true
+	if c.open[s.id] == si {
+		delete(c.open, s.id)
+	}
+	c.deadStories = append(c.deadStories, si)
+}
+
+// addWeight adds w to term ti of story si, keeping the centroid's norm
+// current with the term's present IDF, idf.
+func (c *Clusterer) addWeight(si, ti int32, w, idf float64) {
+	i := c.find(ti, si)
+	s := &c.stories[si]
+	if i < 0 {
 		i = int32(len(s.w))
-		s.index[h] = i
+		s.terms = append(s.terms, ti)
 		s.w = append(s.w, 0)
 		s.idf = append(s.idf, 0)
-		st.stories = append(st.stories, posting{s, i})
+		c.stats[ti].stories = append(c.stats[ti].stories, posting{si, i})
 	}
 	old := s.w[i] * s.idf[i]
 	s.w[i] += w
-	s.idf[i] = c.idf(st)
+	s.idf[i] = idf
 	x := s.w[i] * s.idf[i]
 	s.norm2 += x*x - old*old
 }
 
-// term returns the stat of h, adding it to the vocabulary.
-func (c *Clusterer) term(t *wterm) *termStat {
-	if t.stat == nil {
-		t.stat = &termStat{}
-		c.vocab[t.hash] = t.stat
+// stat returns the slot of t's stat, adding the term to the vocabulary.
+func (c *Clusterer) stat(t *wterm) int32 {
+	if t.stat >= 0 {
+		return t.stat
 	}
-	return t.stat
+	var ti int32
+	if n := len(c.freeStats); n > 0 {
+		ti, c.freeStats = c.freeStats[n-1], c.freeStats[:n-1]
+	} else {
+		ti = int32(len(c.stats))
+		c.stats = append(c.stats, termStat{})
+	}
+	st := &c.stats[ti]
+	*st = termStat{hash: t.hash, used: true, stories: st.stories[:0], members: st.members[:0]}
+	c.vocab[t.hash] = ti
+	t.stat = ti
+	return ti
 }
 
-func (c *Clusterer) join(s *cstory, vec []wterm, d Doc, pub int64, dupOf int64) {
-	m := &cmember{story: s}
-	var n float64
-	for i := range vec {
-		st := c.term(&vec[i])
-		c.addWeight(s, vec[i].hash, st, vec[i].w)
-		x := vec[i].w * c.idf(st)
-		n += x * x
-		st.members = append(st.members, m)
+// newMember returns the slot of a new member of story si.
+func (c *Clusterer) newMember(si int32) int32 {
+	var mi int32
+	if n := len(c.freeMembers); n > 0 {
+		mi, c.freeMembers = c.freeMembers[n-1], c.freeMembers[:n-1]
+	} else {
+		mi = int32(len(c.members))
+		c.members = append(c.members, cmember{})
 	}
-	m.norm = math.Sqrt(n)
-	s.mems = append(s.mems, m)
+	c.members[mi] = cmember{story: si}
+	return mi
+}
+
+func (c *Clusterer) join(si int32, vec []wterm, d Doc, pub int64, dupOf int64) {
+	mi := c.newMember(si)
+	var n float64
+	for _, t := range vec {
+		st := &c.stats[t.stat]
+		idf := c.idf(st.df)
+		c.addWeight(si, t.stat, t.w, idf)
+		x := t.w * idf
+		n += x * x
+		st.members = append(st.members, mi)
+	}
+	c.members[mi].norm = math.Sqrt(n)
+	s := &c.stories[si]
+	s.mems = append(s.mems, mi)
 	s.first, s.last = min(s.first, pub), max(s.last, pub)
 	w := d.Weight
 	if w == 0 {
@@ -532,11 +626,17 @@ func (c *Clusterer) join(s *cstory, vec []wterm, d Doc, pub int64, dupOf int64) 
 // learn counts the article's terms in the document frequencies.
 func (c *Clusterer) learn(vec []wterm, pub int64) {
 	for i := range vec {
-		st := c.term(&vec[i])
+		st := &c.stats[c.stat(&vec[i])]
 		st.df++
 		st.last = max(st.last, pub)
 	}
 	c.nDocs++
+}
+
+// compact drops the postings of dead stories and of their members.
+func (c *Clusterer) compact(st *termStat) {
+	st.stories = slices.DeleteFunc(st.stories, func(p posting) bool { return c.stories[p.s].dead })
+	st.members = slices.DeleteFunc(st.members, func(mi int32) bool { return c.stories[c.members[mi].story].dead })
 }
 
 // advance moves the clock and, every sweepEvery articles, drops what fell
@@ -549,21 +649,18 @@ func (c *Clusterer) advance(pub int64) {
 		return
 	}
 	c.added = 0
-	win := int64(c.p.Window / time.Second)
-	span := int64(c.p.MaxSpan / time.Second)
-	for id, s := range c.stories {
-		if s.last < c.clock-win || s.first < c.clock-span {
-			s.dead = true
-			delete(c.stories, id)
+	for _, si := range c.open {
+		if s := &c.stories[si]; s.last < c.clock-c.window || s.first < c.clock-c.span {
+			c.kill(si)
 		}
 	}
 	for id, to := range c.merges {
-		if c.stories[to] == nil {
+		if _, ok := c.open[to]; !ok {
 			delete(c.merges, id)
 		}
 	}
 	c.sweeps++
-	c.dups.prune(c.clock - int64(c.p.DupWindow/time.Second))
+	c.dups.prune(c.clock - c.dupSpan)
 	halve := c.nDocs >= dfHalfLife
 	if !halve && c.sweeps%vocabSweepEvery != 0 {
 		return
@@ -574,16 +671,30 @@ func (c *Clusterer) advance(pub int64) {
 	// A term seen once, and not since the window closed on it, matches
 	// nothing open: forget it, or the vocabulary grows with every name and
 	// typo news ever printed.
-	stale := c.clock - win - span
-	for h, st := range c.vocab {
-		st.compact()
+	stale := c.clock - c.window - c.span
+	for i := range c.stats {
+		st := &c.stats[i]
+		if !st.used {
+			continue
+		}
+		c.compact(st)
 		if halve {
 			st.df /= 2
 		}
 		if len(st.stories) == 0 && len(st.members) == 0 && (st.df < 0.5 || st.df <= 1 && st.last < stale) {
-			delete(c.vocab, h)
+			delete(c.vocab, st.hash)
+			st.used = false
+			c.freeStats = append(c.freeStats, int32(i))
 		}
 	}
+	// No posting names a dead story or its members any more.
+	for _, si := range c.deadStories {
+		s := &c.stories[si]
+		c.freeMembers = append(c.freeMembers, s.mems...)
+		s.mems = s.mems[:0]
+		c.freeStories = append(c.freeStories, si)
+	}
+	c.deadStories = c.deadStories[:0]
 }
 
 // How often the clusterer forgets what fell out of the window, and how

@@ -1,9 +1,6 @@
 package news
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
 // dupIndex finds near-copies (dedupe level 3) with MinHash over the words
 // of the title and lead: dupBands bands of dupRows minimum hashes each. Two
@@ -13,9 +10,17 @@ import (
 // their exact Jaccard similarity. (A 64-bit SimHash was tried first: on a
 // headline of eight words, one added word flips about nine bits, so copies
 // were missed.)
+//
+// The entries live in one slice whose slots are reused, and each band's
+// bucket is a list threaded through the entries: the maps hold no
+// pointers and an article costs no allocation once the window is full,
+// so the index gives the garbage collector nothing to do.
 type dupIndex struct {
-	bands   [dupBands]map[uint64][]*dupEntry
-	entries []*dupEntry
+	bands   [dupBands]map[uint64]dupBucket
+	entries []dupEntry
+	free    []int32 // slots of forgotten entries
+	live    int
+	epoch   uint64 // counts the calls to find
 }
 
 const (
@@ -26,16 +31,24 @@ const (
 // fingerprint is the MinHash signature folded into one key per band.
 type fingerprint [dupBands]uint64
 
+// dupBucket is the first and last entry of a band's list, in the order
+// they were added: find breaks ties by that order.
+type dupBucket struct{ head, tail int32 }
+
 type dupEntry struct {
 	id, story int64
 	published int64
-	set       []uint64
+	set       []uint64 // its slot keeps the array when reused
+	fp        fingerprint
+	next      [dupBands]int32 // the next entry in each band's bucket; -1 ends it
+	seen      uint64          // the epoch of the last find that compared it
+	used      bool
 }
 
 func newDupIndex() dupIndex {
 	var d dupIndex
 	for i := range d.bands {
-		d.bands[i] = make(map[uint64][]*dupEntry)
+		d.bands[i] = make(map[uint64]dupBucket)
 	}
 	return d
 }
@@ -69,72 +82,146 @@ func (d *dupIndex) fingerprint(set []uint64) fingerprint {
 	return fp
 }
 
-// find returns the earliest of the most similar articles published within
-// window of pub whose terms overlap set by at least minJaccard.
-func (d *dupIndex) find(fp fingerprint, set []uint64, pub int64, window time.Duration, minJaccard float64) (dupEntry, bool) {
+// find returns the id and story of the earliest of the most similar
+// articles published within window of pub whose terms overlap set by at
+// least minJaccard.
+func (d *dupIndex) find(fp fingerprint, set []uint64, pub int64, window time.Duration, minJaccard float64) (id, story int64, ok bool) {
 	if len(set) < minDupTerms {
-		return dupEntry{}, false
+		return 0, 0, false
 	}
 	win := int64(window / time.Second)
-	var best *dupEntry
+	// An entry sharing several bands is compared once: a second look
+	// cannot change the outcome, since bestJ only rises and ties go to
+	// the entry met first.
+	d.epoch++
+	best := int32(-1)
 	bestJ := minJaccard
 	for b := range d.bands {
-		for _, e := range d.bands[b][fp[b]] {
-			if e.published < pub-win || e.published > pub+win || e == best {
+		bk, found := d.bands[b][fp[b]]
+		if !found {
+			continue
+		}
+		for i := bk.head; i >= 0; i = d.entries[i].next[b] {
+			e := &d.entries[i]
+			if e.seen == d.epoch {
 				continue
 			}
-			j := jaccard(set, e.set)
-			if j > bestJ || j == bestJ && (best == nil || e.published < best.published) {
-				best, bestJ = e, j
+			e.seen = d.epoch
+			if e.published < pub-win || e.published > pub+win {
+				continue
+			}
+			j, reached := jaccardAtLeast(set, e.set, bestJ)
+			if !reached {
+				continue
+			}
+			if j > bestJ || j == bestJ && (best < 0 || e.published < d.entries[best].published) {
+				best, bestJ = i, j
 			}
 		}
 	}
-	if best == nil {
-		return dupEntry{}, false
+	if best < 0 {
+		return 0, 0, false
 	}
-	return *best, true
+	return d.entries[best].id, d.entries[best].story, true
 }
 
 // minDupTerms: headlines of one or two words ("Apple earnings") match too
 // much to call anything a copy.
 const minDupTerms = 3
 
-func (d *dupIndex) add(fp fingerprint, set []uint64, e dupEntry) {
+// add remembers an article; set is copied.
+func (d *dupIndex) add(fp fingerprint, set []uint64, id, story, published int64) {
 	if len(set) < minDupTerms {
 		return
 	}
-	e.set = set
-	p := &e
-	for b := range d.bands {
-		d.bands[b][fp[b]] = append(d.bands[b][fp[b]], p)
+	var i int32
+	if n := len(d.free); n > 0 {
+		i, d.free = d.free[n-1], d.free[:n-1]
+	} else {
+		i = int32(len(d.entries))
+		d.entries = append(d.entries, dupEntry{})
 	}
-	d.entries = append(d.entries, p)
+	e := &d.entries[i]
+	e.id, e.story, e.published = id, story, published
+	e.set = append(e.set[:0], set...)
+	e.fp, e.seen, e.used = fp, 0, true
+	for b := range d.bands {
+		e.next[b] = -1
+		bk, found := d.bands[b][fp[b]]
+		if found {
+			d.entries[bk.tail].next[b] = i
+			bk.tail = i
+		} else {
+			bk = dupBucket{head: i, tail: i}
+		}
+		d.bands[b][fp[b]] = bk
+	}
+	d.live++
 }
 
 // prune forgets the articles published before before.
 func (d *dupIndex) prune(before int64) {
-	keep := d.entries[:0]
-	for _, e := range d.entries {
-		if e.published >= before {
-			keep = append(keep, e)
+	for i := range d.entries {
+		e := &d.entries[i]
+		if !e.used || e.published >= before {
+			continue
 		}
-	}
-	clear(d.entries[len(keep):])
-	d.entries = keep
-	for b := range d.bands {
-		for k, list := range d.bands[b] {
-			list = slices.DeleteFunc(list, func(e *dupEntry) bool { return e.published < before })
-			if len(list) == 0 {
-				delete(d.bands[b], k)
-			} else {
-				d.bands[b][k] = list
-			}
+		for b := range d.bands {
+			d.unlink(b, e.fp[b], int32(i))
 		}
+		e.used = false
+		d.free = append(d.free, int32(i))
+		d.live--
 	}
 }
 
-// jaccard of two sorted sets.
-func jaccard(a, b []uint64) float64 {
+// unlink removes entry i from the bucket key of band b. The oldest
+// entries go first, so i is usually the head.
+func (d *dupIndex) unlink(b int, key uint64, i int32) {
+	bk, found := d.bands[b][key]
+	if !found {
+		return
+	}
+	next := d.entries[i].next[b]
+	if bk.head == i {
+		if next < 0 {
+			delete(d.bands[b], key)
+			return
+		}
+		bk.head = next
+	} else {
+		prev := bk.head
+		for prev >= 0 && d.entries[prev].next[b] != i {
+			prev = d.entries[prev].next[b]
+		}
+		if prev < 0 {
+			return // not in this bucket
+		}
+		d.entries[prev].next[b] = next
+		if bk.tail == i {
+			bk.tail = prev
+		}
+	}
+	d.bands[b][key] = bk
+}
+
+// jaccardAtLeast returns the Jaccard similarity of two sorted sets, or
+// false as soon as the terms left cannot lift it to least: most
+// candidates of find share a band and little else.
+func jaccardAtLeast(a, b []uint64, least float64) (float64, bool) {
+	// Whatever is left, the intersection is at most inter plus the
+	// shorter rest, and the union at least the sizes minus that bound.
+	// Division rounds monotonically, so a bound below least in floats
+	// means the exact similarity is below it too: nothing find would
+	// have taken is dropped.
+	reachable := func(inter, restA, restB int) bool {
+		k := inter + min(restA, restB)
+		union := len(a) + len(b) - k
+		return union == 0 || float64(k)/float64(union) >= least
+	}
+	if !reachable(0, len(a), len(b)) {
+		return 0, false
+	}
 	inter := 0
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
@@ -142,15 +229,19 @@ func jaccard(a, b []uint64) float64 {
 			inter++
 			i++
 			j++
+			continue
 		case a[i] < b[j]:
 			i++
 		default:
 			j++
 		}
+		if !reachable(inter, len(a)-i, len(b)-j) {
+			return 0, false
+		}
 	}
 	union := len(a) + len(b) - inter
 	if union == 0 {
-		return 0
+		return 0, true
 	}
-	return float64(inter) / float64(union)
+	return float64(inter) / float64(union), true
 }

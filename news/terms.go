@@ -26,15 +26,16 @@ func textTerms(dst []term, s string, max int, buf []byte) ([]term, []byte) {
 	start := len(dst)
 	for i := 0; i < len(s); {
 		// Skip to the start of a word.
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, n := decodeRune(s, i)
 		if !isWordRune(r) {
 			i += n
 			continue
 		}
 		buf = buf[:0]
 		hasDigit, hasLetter := false, false
+	word:
 		for i < len(s) {
-			r, n = utf8.DecodeRuneInString(s[i:])
+			r, n = decodeRune(s, i)
 			if r == '\'' || r == '’' {
 				// A possessive or contraction: "DeepSeek's" is "deepseek".
 				if j := i + n; j < len(s) && (s[j] == 's' || s[j] == 'S') && (j+1 == len(s) || !isWordRune(rune(s[j+1]))) {
@@ -42,6 +43,24 @@ func textTerms(dst []term, s string, max int, buf []byte) ([]term, []byte) {
 					break
 				}
 				i += n
+				continue
+			}
+			if r < utf8.RuneSelf {
+				// Most headlines are ASCII: the same tests as below,
+				// without the tables.
+				switch {
+				case 'a' <= r && r <= 'z':
+					hasLetter = true
+				case 'A' <= r && r <= 'Z':
+					hasLetter = true
+					r += 'a' - 'A'
+				case '0' <= r && r <= '9':
+					hasDigit = true
+				default:
+					break word
+				}
+				buf = append(buf, byte(r))
+				i++
 				continue
 			}
 			if !isWordRune(r) {
@@ -68,6 +87,14 @@ func textTerms(dst []term, s string, max int, buf []byte) ([]term, []byte) {
 		}
 	}
 	return dst, buf
+}
+
+// decodeRune is utf8.DecodeRuneInString(s[i:]) with ASCII inline.
+func decodeRune(s string, i int) (rune, int) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	return utf8.DecodeRuneInString(s[i:])
 }
 
 // stemPlural folds the commonest English plural forms onto the singular:
@@ -124,10 +151,13 @@ func isStopWord(w []byte) bool {
 	return ok
 }
 
-// urlSlug returns the words of the longest path segment of u that reads
-// as a slug ("sbarro-again-files-chapter11-bankruptcy"), separated by
-// spaces; "" when it has none.
-func urlSlug(u string) string {
+// slugTerms appends to dst the terms of the longest path segment of URL
+// u that reads as a slug ("sbarro-again-files-chapter11-bankruptcy"), at
+// most max of them (max <= 0: no limit); none when it has none. buf is
+// scratch space, returned for reuse. It reads u in place: every article
+// has a URL, and cutting it into strings was a tenth of the clusterer's
+// allocations.
+func slugTerms(dst []term, u string, max int, buf []byte) ([]term, []byte) {
 	if i := strings.IndexAny(u, "?#"); i >= 0 {
 		u = u[:i]
 	}
@@ -135,9 +165,12 @@ func urlSlug(u string) string {
 		u = u[i+3:]
 	}
 	best := ""
-	for i, seg := range strings.Split(u, "/") {
-		if i == 0 {
-			continue // the host
+	// The first segment is the host.
+	for i := strings.IndexByte(u, '/'); i >= 0; {
+		u = u[i+1:]
+		seg := u
+		if i = strings.IndexByte(u, '/'); i >= 0 {
+			seg = u[:i]
 		}
 		seg = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(seg, ".html"), ".htm"), ".php")
 		if strings.Count(seg, "-")+strings.Count(seg, "_") >= 2 && len(seg) > len(best) {
@@ -145,13 +178,26 @@ func urlSlug(u string) string {
 		}
 	}
 	// Dates and ids in a slug ("2014-03-10", "557011") are shared by
-	// unrelated articles or by none: only the words count.
-	words := strings.FieldsFunc(best, func(r rune) bool { return r == '-' || r == '_' || r == '+' })
-	keep := words[:0]
-	for _, w := range words {
-		if strings.Trim(w, "0123456789") != "" {
-			keep = append(keep, w)
+	// unrelated articles or by none: only the words count. Each word is
+	// read on its own: the separators end a word in textTerms as well.
+	start := len(dst)
+	for best != "" {
+		end := strings.IndexAny(best, "-_+")
+		if end < 0 {
+			end = len(best)
 		}
+		w := best[:end]
+		best = best[min(end+1, len(best)):]
+		if strings.Trim(w, "0123456789") == "" {
+			continue // also the empty word between two separators
+		}
+		left := 0
+		if max > 0 {
+			if left = max - (len(dst) - start); left <= 0 {
+				break
+			}
+		}
+		dst, buf = textTerms(dst, w, left, buf)
 	}
-	return strings.Join(keep, " ")
+	return dst, buf
 }
