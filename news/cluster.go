@@ -72,6 +72,11 @@ type Clusterer struct {
 	freeStories []int32
 	members     []cmember
 	freeMembers []int32
+	// deadMembers has a bit set for each member slot whose story is dead:
+	// until the vocabulary sweep, most member postings are of closed
+	// stories, and this skips them without reading their member's and
+	// story's records.
+	deadMembers []uint64
 
 	merges map[int64]int64 // folded story -> the story it went into
 	clock  int64           // latest published time seen, unix seconds
@@ -87,6 +92,10 @@ type Clusterer struct {
 	cands   []int32 // story slots
 	touched []int32 // member slots
 	epoch   uint64
+	// simMark holds, for each term slot, the call of storySim that last
+	// saw it in its second story (high half) and its index there.
+	simMark  []uint64
+	simEpoch uint32
 }
 
 // termStat is what the clusterer knows of one term.
@@ -399,6 +408,9 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 			continue // a common word: the centroids weigh it, members need not
 		}
 		for _, mi := range st.members {
+			if c.memberDead(mi) {
+				continue
+			}
 			m := &c.members[mi]
 			if s := &c.stories[m.story]; s.dead || !c.isOpen(s, pub) {
 				continue
@@ -454,8 +466,8 @@ func (c *Clusterer) mergeInto(s int32, pub int64) (int32, []int64) {
 	var gone []int64
 	for _, oi := range c.cands {
 		o, cur := &c.stories[oi], &c.stories[s]
-		if oi == s || o.dead || o.score < c.p.MergeScore || c.storySim(s, oi) < c.p.MergeSim ||
-			max(cur.last, o.last, pub)-min(cur.first, o.first, pub) > c.span {
+		if oi == s || o.dead || o.score < c.p.MergeScore ||
+			max(cur.last, o.last, pub)-min(cur.first, o.first, pub) > c.span || c.storySim(s, oi) < c.p.MergeSim {
 			continue
 		}
 		keep, drop := s, oi
@@ -485,11 +497,25 @@ func (c *Clusterer) mergeInto(s int32, pub int64) (int32, []int64) {
 func (c *Clusterer) storySim(ai, bi int32) float64 {
 	a, b := &c.stories[ai], &c.stories[bi]
 	if len(a.terms) > len(b.terms) {
-		a, b, bi = b, a, ai
+		a, b = b, a
+	}
+	// Mark b's terms, then walk a's: the sum runs in a's order.
+	if len(c.simMark) < len(c.stats) {
+		c.simMark = append(c.simMark, make([]uint64, len(c.stats)-len(c.simMark))...)
+	}
+	c.simEpoch++
+	if c.simEpoch == 0 {
+		clear(c.simMark)
+		c.simEpoch = 1
+	}
+	ep := uint64(c.simEpoch) << 32
+	for j, ti := range b.terms {
+		c.simMark[ti] = ep | uint64(j)
 	}
 	var dot float64
 	for i, ti := range a.terms {
-		if j := c.find(ti, bi); j >= 0 {
+		if mk := c.simMark[ti]; mk&^(1<<32-1) == ep {
+			j := uint32(mk)
 			dot += a.w[i] * a.idf[i] * b.w[j] * b.idf[j]
 		}
 	}
@@ -547,6 +573,9 @@ func (c *Clusterer) kill(si int32) {
 	if c.open[s.id] == si {
 		delete(c.open, s.id)
 	}
+	for _, mi := range s.mems {
+		c.deadMembers[mi>>6] |= 1 << (mi & 63)
+	}
 	c.deadStories = append(c.deadStories, si)
 }
 
@@ -596,9 +625,18 @@ func (c *Clusterer) newMember(si int32) int32 {
 	} else {
 		mi = int32(len(c.members))
 		c.members = append(c.members, cmember{})
+		if int(mi>>6) >= len(c.deadMembers) {
+			c.deadMembers = append(c.deadMembers, 0)
+		}
 	}
 	c.members[mi] = cmember{story: si}
+	c.deadMembers[mi>>6] &^= 1 << (mi & 63)
 	return mi
+}
+
+// memberDead reports whether the story of member mi is dead.
+func (c *Clusterer) memberDead(mi int32) bool {
+	return c.deadMembers[mi>>6]&(1<<(mi&63)) != 0
 }
 
 func (c *Clusterer) join(si int32, vec []wterm, d Doc, pub int64, dupOf int64) {
@@ -636,7 +674,7 @@ func (c *Clusterer) learn(vec []wterm, pub int64) {
 // compact drops the postings of dead stories and of their members.
 func (c *Clusterer) compact(st *termStat) {
 	st.stories = slices.DeleteFunc(st.stories, func(p posting) bool { return c.stories[p.s].dead })
-	st.members = slices.DeleteFunc(st.members, func(mi int32) bool { return c.stories[c.members[mi].story].dead })
+	st.members = slices.DeleteFunc(st.members, c.memberDead)
 }
 
 // advance moves the clock and, every sweepEvery articles, drops what fell

@@ -1,6 +1,9 @@
 package news
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // dupIndex finds near-copies (dedupe level 3) with MinHash over the words
 // of the title and lead: dupBands bands of dupRows minimum hashes each. Two
@@ -39,6 +42,7 @@ type dupEntry struct {
 	id, story int64
 	published int64
 	set       []uint64 // its slot keeps the array when reused
+	mask      uint64   // setMask(set)
 	fp        fingerprint
 	next      [dupBands]int32 // the next entry in each band's bucket; -1 ends it
 	seen      uint64          // the epoch of the last find that compared it
@@ -96,6 +100,7 @@ func (d *dupIndex) find(fp fingerprint, set []uint64, pub int64, window time.Dur
 	d.epoch++
 	best := int32(-1)
 	bestJ := minJaccard
+	mask := setMask(set)
 	for b := range d.bands {
 		bk, found := d.bands[b][fp[b]]
 		if !found {
@@ -108,6 +113,13 @@ func (d *dupIndex) find(fp fingerprint, set []uint64, pub int64, window time.Dur
 			}
 			e.seen = d.epoch
 			if e.published < pub-win || e.published > pub+win {
+				continue
+			}
+			// Each bit one set has and the other lacks is a term of it
+			// the other lacks: most candidates share a band and little
+			// else, and are turned away here without reading their set.
+			k := min(len(set)-bits.OnesCount64(mask&^e.mask), len(e.set)-bits.OnesCount64(e.mask&^mask))
+			if float64(k)/float64(len(set)+len(e.set)-k) < bestJ {
 				continue
 			}
 			j, reached := jaccardAtLeast(set, e.set, bestJ)
@@ -144,6 +156,7 @@ func (d *dupIndex) add(fp fingerprint, set []uint64, id, story, published int64)
 	e := &d.entries[i]
 	e.id, e.story, e.published = id, story, published
 	e.set = append(e.set[:0], set...)
+	e.mask = setMask(set)
 	e.fp, e.seen, e.used = fp, 0, true
 	for b := range d.bands {
 		e.next[b] = -1
@@ -203,6 +216,16 @@ func (d *dupIndex) unlink(b int, key uint64, i int32) {
 		}
 	}
 	d.bands[b][key] = bk
+}
+
+// setMask sets one of 64 bits for each term of set, picked by the top
+// bits of the mixed hash.
+func setMask(set []uint64) uint64 {
+	var m uint64
+	for _, h := range set {
+		m |= 1 << ((h * 0x9E3779B97F4A7C15) >> 58)
+	}
+	return m
 }
 
 // jaccardAtLeast returns the Jaccard similarity of two sorted sets, or
