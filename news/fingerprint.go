@@ -14,16 +14,26 @@ import (
 // headline of eight words, one added word flips about nine bits, so copies
 // were missed.)
 //
-// The entries live in one slice whose slots are reused, and each band's
+// The entries live in slices whose slots are reused, and each band's
 // bucket is a list threaded through the entries: the maps hold no
 // pointers and an article costs no allocation once the window is full,
-// so the index gives the garbage collector nothing to do.
+// so the index gives the garbage collector nothing to do. A find walks
+// some thirty entries that share a band with the article and little else
+// (on the dev set); what it needs to turn them away sits in one cache line
+// per entry (dupLink), apart from the rest.
 type dupIndex struct {
-	bands   [dupBands]map[uint64]dupBucket
-	entries []dupEntry
-	free    []int32 // slots of forgotten entries
+	bands   [dupBands]map[uint64]int32 // band key -> the first entry of its bucket
+	links   []dupLink
+	entries []dupEntry // by the same slot as links
+	free    []int32    // slots of forgotten entries
 	live    int
 	epoch   uint64 // counts the calls to find
+
+	// The buckets the last find read, for the add that follows it: an
+	// article's band keys are then looked up once, not twice.
+	found      fingerprint
+	heads      [dupBands]int32 // -1: no bucket
+	headsValid bool
 }
 
 const (
@@ -34,25 +44,31 @@ const (
 // fingerprint is the MinHash signature folded into one key per band.
 type fingerprint [dupBands]uint64
 
-// dupBucket is the first and last entry of a band's list, in the order
-// they were added: find breaks ties by that order.
-type dupBucket struct{ head, tail int32 }
+// dupLink is the part of an entry find reads for every candidate: 64
+// bytes. A bucket lists its entries in the order they were added (find
+// breaks ties by that order), through next.
+type dupLink struct {
+	next      [dupBands]int32 // the next entry in each band's bucket; -1 ends it
+	mask      uint64          // setMask(set)
+	seen      uint64          // the epoch of the last find that compared it
+	published int64
+	n         int32 // len(set)
+}
 
 type dupEntry struct {
 	id, story int64
-	published int64
 	set       []uint64 // its slot keeps the array when reused
-	mask      uint64   // setMask(set)
 	fp        fingerprint
-	next      [dupBands]int32 // the next entry in each band's bucket; -1 ends it
-	seen      uint64          // the epoch of the last find that compared it
-	used      bool
+	// tail is the bucket's last entry, while this entry is its first:
+	// adding to a bucket then does not write the map.
+	tail [dupBands]int32
+	used bool
 }
 
 func newDupIndex() dupIndex {
 	var d dupIndex
 	for i := range d.bands {
-		d.bands[i] = make(map[uint64]dupBucket)
+		d.bands[i] = make(map[uint64]int32)
 	}
 	return d
 }
@@ -94,39 +110,44 @@ func (d *dupIndex) find(fp fingerprint, set []uint64, pub int64, window time.Dur
 		return 0, 0, false
 	}
 	win := int64(window / time.Second)
-	// An entry sharing several bands is compared once: a second look
-	// cannot change the outcome, since bestJ only rises and ties go to
-	// the entry met first.
 	d.epoch++
 	best := int32(-1)
 	bestJ := minJaccard
 	mask := setMask(set)
+	d.found, d.headsValid = fp, true
 	for b := range d.bands {
-		bk, found := d.bands[b][fp[b]]
+		head, found := d.bands[b][fp[b]]
 		if !found {
-			continue
+			head = -1
 		}
-		for i := bk.head; i >= 0; i = d.entries[i].next[b] {
-			e := &d.entries[i]
-			if e.seen == d.epoch {
-				continue
-			}
-			e.seen = d.epoch
-			if e.published < pub-win || e.published > pub+win {
-				continue
-			}
+		d.heads[b] = head
+		for i := head; i >= 0; i = d.links[i].next[b] {
+			l := &d.links[i]
 			// Each bit one set has and the other lacks is a term of it
-			// the other lacks: most candidates share a band and little
-			// else, and are turned away here without reading their set.
-			k := min(len(set)-bits.OnesCount64(mask&^e.mask), len(e.set)-bits.OnesCount64(e.mask&^mask))
-			if float64(k)/float64(len(set)+len(e.set)-k) < bestJ {
+			// the other lacks: a bound on the intersection, so on the
+			// similarity, that turns most candidates away without
+			// reading their set. As bestJ only rises, an entry turned
+			// away stays so when another band leads to it again.
+			n := int(l.n)
+			k := min(len(set)-bits.OnesCount64(mask&^l.mask), n-bits.OnesCount64(l.mask&^mask))
+			if float64(k)/float64(len(set)+n-k) < bestJ {
 				continue
 			}
-			j, reached := jaccardAtLeast(set, e.set, bestJ)
+			// An entry sharing several bands is compared once: a second
+			// look cannot change the outcome, since ties go to the entry
+			// met first.
+			if l.seen == d.epoch {
+				continue
+			}
+			l.seen = d.epoch
+			if l.published < pub-win || l.published > pub+win {
+				continue
+			}
+			j, reached := jaccardAtLeast(set, d.entries[i].set, bestJ)
 			if !reached {
 				continue
 			}
-			if j > bestJ || j == bestJ && (best < 0 || e.published < d.entries[best].published) {
+			if j > bestJ || j == bestJ && (best < 0 || l.published < d.links[best].published) {
 				best, bestJ = i, j
 			}
 		}
@@ -152,31 +173,41 @@ func (d *dupIndex) add(fp fingerprint, set []uint64, id, story, published int64)
 	} else {
 		i = int32(len(d.entries))
 		d.entries = append(d.entries, dupEntry{})
+		d.links = append(d.links, dupLink{})
 	}
-	e := &d.entries[i]
-	e.id, e.story, e.published = id, story, published
+	e, l := &d.entries[i], &d.links[i]
+	e.id, e.story = id, story
 	e.set = append(e.set[:0], set...)
-	e.mask = setMask(set)
-	e.fp, e.seen, e.used = fp, 0, true
+	e.fp, e.used = fp, true
+	*l = dupLink{mask: setMask(set), published: published, n: int32(len(set))}
+	known := d.headsValid && d.found == fp
+	d.headsValid = false
 	for b := range d.bands {
-		e.next[b] = -1
-		bk, found := d.bands[b][fp[b]]
-		if found {
-			d.entries[bk.tail].next[b] = i
-			bk.tail = i
-		} else {
-			bk = dupBucket{head: i, tail: i}
+		l.next[b] = -1
+		head := int32(-1)
+		if known {
+			head = d.heads[b]
+		} else if h, found := d.bands[b][fp[b]]; found {
+			head = h
 		}
-		d.bands[b][fp[b]] = bk
+		if head < 0 {
+			d.bands[b][fp[b]] = i
+			e.tail[b] = i
+			continue
+		}
+		h := &d.entries[head]
+		d.links[h.tail[b]].next[b] = i
+		h.tail[b] = i
 	}
 	d.live++
 }
 
 // prune forgets the articles published before before.
 func (d *dupIndex) prune(before int64) {
+	d.headsValid = false
 	for i := range d.entries {
 		e := &d.entries[i]
-		if !e.used || e.published >= before {
+		if !e.used || d.links[i].published >= before {
 			continue
 		}
 		for b := range d.bands {
@@ -191,31 +222,31 @@ func (d *dupIndex) prune(before int64) {
 // unlink removes entry i from the bucket key of band b. The oldest
 // entries go first, so i is usually the head.
 func (d *dupIndex) unlink(b int, key uint64, i int32) {
-	bk, found := d.bands[b][key]
+	head, found := d.bands[b][key]
 	if !found {
 		return
 	}
-	next := d.entries[i].next[b]
-	if bk.head == i {
+	next := d.links[i].next[b]
+	if head == i {
 		if next < 0 {
 			delete(d.bands[b], key)
 			return
 		}
-		bk.head = next
-	} else {
-		prev := bk.head
-		for prev >= 0 && d.entries[prev].next[b] != i {
-			prev = d.entries[prev].next[b]
-		}
-		if prev < 0 {
-			return // not in this bucket
-		}
-		d.entries[prev].next[b] = next
-		if bk.tail == i {
-			bk.tail = prev
-		}
+		d.bands[b][key] = next
+		d.entries[next].tail[b] = d.entries[i].tail[b]
+		return
 	}
-	d.bands[b][key] = bk
+	prev := head
+	for prev >= 0 && d.links[prev].next[b] != i {
+		prev = d.links[prev].next[b]
+	}
+	if prev < 0 {
+		return // not in this bucket
+	}
+	d.links[prev].next[b] = next
+	if h := &d.entries[head]; h.tail[b] == i {
+		h.tail[b] = prev
+	}
 }
 
 // setMask sets one of 64 bits for each term of set, picked by the top
