@@ -132,7 +132,11 @@ type cstory struct {
 	dot, nn float64
 	score   float64
 
-	norm2   float64   // squared norm of the TF-IDF centroid
+	norm2 float64 // squared norm of the TF-IDF centroid
+	// sizeLog is math.Log(float64(sized)): every candidate's score needs
+	// the log of its size, which changes far less often.
+	sizeLog float64
+	sized   int
 	terms   []int32   // the stat slot of each term in w
 	w       []float64 // summed member weights
 	idf     []float64 // each term's IDF when its weight last changed
@@ -448,7 +452,10 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 		if s.norm2 > 0 {
 			cos = s.dot / (norm * math.Sqrt(s.norm2))
 		}
-		s.score = ((1-c.p.MemberWeight)*cos + c.p.MemberWeight*s.nn) * (1 + c.p.SizeBoost*math.Log(float64(len(s.members))))
+		if s.sized != len(s.members) {
+			s.sized, s.sizeLog = len(s.members), math.Log(float64(len(s.members)))
+		}
+		s.score = ((1-c.p.MemberWeight)*cos + c.p.MemberWeight*s.nn) * (1 + c.p.SizeBoost*s.sizeLog)
 		if s.score > bestScore || s.score == bestScore && best >= 0 && s.id < c.stories[best].id {
 			best, bestScore = si, s.score
 		}

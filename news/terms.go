@@ -75,13 +75,21 @@ func textTerms(dst []term, s string, max int, buf []byte) ([]term, []byte) {
 			buf = utf8.AppendRune(buf, unicode.ToLower(r))
 			i += n
 		}
-		if len(buf) == 0 || isStopWord(buf) {
+		if len(buf) == 0 {
+			continue
+		}
+		h := hashBytes(buf)
+		if isStopWord(buf, h) {
 			continue
 		}
 		if hasLetter && !hasDigit {
-			buf = stemPlural(buf)
+			// A stem is shorter than its plural: the hash changes only
+			// when the length does.
+			if stem := stemPlural(buf); len(stem) != len(buf) {
+				buf, h = stem, hashBytes(stem)
+			}
 		}
-		dst = append(dst, term{hash: hashBytes(buf)})
+		dst = append(dst, term{hash: h})
 		if max > 0 && len(dst)-start >= max {
 			break
 		}
@@ -123,9 +131,10 @@ func hashBytes(b []byte) uint64 {
 }
 
 // stopWords are function words and headline filler: they join stories
-// that share nothing else.
-var stopWords = func() map[string]struct{} {
-	m := make(map[string]struct{})
+// that share nothing else. Every word of every article is looked up, so
+// they sit in a small open-addressed table by the word's hash (which the
+// word needs anyway), not in a map.
+var stopWords = func() (t [stopSlots]string) {
 	for _, w := range []string{
 		"a", "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
 		"be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did",
@@ -138,17 +147,30 @@ var stopWords = func() map[string]struct{} {
 		"us", "very", "via", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom",
 		"why", "will", "with", "would", "you", "your", "vs", "amp", "quot",
 	} {
-		m[w] = struct{}{}
+		i := hashBytes([]byte(w)) % stopSlots
+		for t[i] != "" {
+			i = (i + 1) % stopSlots
+		}
+		t[i] = w
 	}
-	return m
+	return t
 }()
 
-func isStopWord(w []byte) bool {
+// stopSlots is a power of two, four times the stop words: a miss mostly
+// ends at the first empty slot.
+const stopSlots = 512
+
+// isStopWord reports whether w, whose hashBytes is h, is a stop word.
+func isStopWord(w []byte, h uint64) bool {
 	if len(w) > 8 {
 		return false
 	}
-	_, ok := stopWords[string(w)]
-	return ok
+	for i := h % stopSlots; stopWords[i] != ""; i = (i + 1) % stopSlots {
+		if stopWords[i] == string(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // slugTerms appends to dst the terms of the longest path segment of URL
@@ -158,8 +180,14 @@ func isStopWord(w []byte) bool {
 // has a URL, and cutting it into strings was a tenth of the clusterer's
 // allocations.
 func slugTerms(dst []term, u string, max int, buf []byte) ([]term, []byte) {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		u = u[:i]
+	// Byte loops rather than strings.IndexAny and strings.Trim, which
+	// build a set of their characters on every call: the characters are
+	// ASCII, and no byte of a multi-byte UTF-8 character is ASCII.
+	for i := 0; i < len(u); i++ {
+		if u[i] == '?' || u[i] == '#' {
+			u = u[:i]
+			break
+		}
 	}
 	if i := strings.Index(u, "://"); i >= 0 {
 		u = u[i+3:]
@@ -173,7 +201,7 @@ func slugTerms(dst []term, u string, max int, buf []byte) ([]term, []byte) {
 			seg = u[:i]
 		}
 		seg = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(seg, ".html"), ".htm"), ".php")
-		if strings.Count(seg, "-")+strings.Count(seg, "_") >= 2 && len(seg) > len(best) {
+		if len(seg) > len(best) && strings.Count(seg, "-")+strings.Count(seg, "_") >= 2 {
 			best = seg
 		}
 	}
@@ -181,14 +209,14 @@ func slugTerms(dst []term, u string, max int, buf []byte) ([]term, []byte) {
 	// unrelated articles or by none: only the words count. Each word is
 	// read on its own: the separators end a word in textTerms as well.
 	start := len(dst)
-	for best != "" {
-		end := strings.IndexAny(best, "-_+")
-		if end < 0 {
-			end = len(best)
+	for i := 0; i < len(best); {
+		j, digits := i, true
+		for ; j < len(best) && best[j] != '-' && best[j] != '_' && best[j] != '+'; j++ {
+			digits = digits && '0' <= best[j] && best[j] <= '9'
 		}
-		w := best[:end]
-		best = best[min(end+1, len(best)):]
-		if strings.Trim(w, "0123456789") == "" {
+		w := best[i:j]
+		i = j + 1
+		if digits {
 			continue // also the empty word between two separators
 		}
 		left := 0
