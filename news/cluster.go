@@ -105,13 +105,22 @@ type termStat struct {
 	used    bool    // the slot holds a term
 	last    int64   // when it was last seen, unix seconds
 	stories []posting
-	members []int32 // slots of the members that hold it; some may be closed
+	members []mposting // the members that hold it; some may be closed
 }
 
 // posting is a story that holds a term; the story may be closed.
 type posting struct {
 	s int32 // its slot
 	i int32 // index of the term in the story's w
+}
+
+// mposting is a member that holds a term, with its story: the search for
+// the nearest member reads the story first, and most members' stories are
+// not open to the article. The story is the one the member joined, or a
+// story that merged into another since (see cstory.into); the sweep that
+// frees dead stories' slots brings it up to date first.
+type mposting struct {
+	m, s int32 // slots
 }
 
 // wterm is a term of one article with its weight before IDF.
@@ -126,6 +135,7 @@ type cstory struct {
 	id          int64
 	first, last int64 // published range, unix seconds
 	dead        bool
+	into        int32 // the story it merged into, if it did; then dead
 
 	// Scoring scratch, valid while epoch is the clusterer's.
 	epoch   uint64
@@ -411,17 +421,21 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 		if len(st.members) > maxMemberPostings {
 			continue // a common word: the centroids weigh it, members need not
 		}
-		for _, mi := range st.members {
-			if c.memberDead(mi) {
+		for _, p := range st.members {
+			if c.memberDead(p.m) {
 				continue
 			}
-			m := &c.members[mi]
-			if s := &c.stories[m.story]; s.dead || !c.isOpen(s, pub) {
+			s := &c.stories[p.s]
+			for s.dead {
+				s = &c.stories[s.into] // a live member of a story merged away
+			}
+			if !c.isOpen(s, pub) {
 				continue
 			}
+			m := &c.members[p.m]
 			if m.epoch != c.epoch {
 				m.epoch, m.dot = c.epoch, 0
-				c.touched = append(c.touched, mi)
+				c.touched = append(c.touched, p.m)
 			}
 			m.dot += w * idf
 		}
@@ -492,6 +506,7 @@ func (c *Clusterer) mergeInto(s int32, pub int64) (int32, []int64) {
 		k.members = append(k.members, d.members...)
 		k.first, k.last = min(k.first, d.first), max(k.last, d.last)
 		d.mems = d.mems[:0] // they are keep's now, not to be freed with drop
+		d.into = keep
 		c.kill(drop)
 		c.merges[d.id] = k.id
 		gone = append(gone, d.id)
@@ -655,7 +670,7 @@ func (c *Clusterer) join(si int32, vec []wterm, d Doc, pub int64, dupOf int64) {
 		c.addWeight(si, t.stat, t.w, idf)
 		x := t.w * idf
 		n += x * x
-		st.members = append(st.members, mi)
+		st.members = append(st.members, mposting{mi, si})
 	}
 	c.members[mi].norm = math.Sqrt(n)
 	s := &c.stories[si]
@@ -678,10 +693,16 @@ func (c *Clusterer) learn(vec []wterm, pub int64) {
 	c.nDocs++
 }
 
-// compact drops the postings of dead stories and of their members.
+// compact drops the postings of dead stories and of their members, and
+// brings the stories of the members left up to date.
 func (c *Clusterer) compact(st *termStat) {
 	st.stories = slices.DeleteFunc(st.stories, func(p posting) bool { return c.stories[p.s].dead })
-	st.members = slices.DeleteFunc(st.members, c.memberDead)
+	st.members = slices.DeleteFunc(st.members, func(p mposting) bool { return c.memberDead(p.m) })
+	for i := range st.members {
+		if p := &st.members[i]; c.stories[p.s].dead {
+			p.s = c.members[p.m].story
+		}
+	}
 }
 
 // advance moves the clock and, every sweepEvery articles, drops what fell
@@ -732,7 +753,7 @@ func (c *Clusterer) advance(pub int64) {
 			c.freeStats = append(c.freeStats, int32(i))
 		}
 	}
-	// No posting names a dead story or its members any more.
+	// No posting names a dead story or a dead member any more.
 	for _, si := range c.deadStories {
 		s := &c.stories[si]
 		c.freeMembers = append(c.freeMembers, s.mems...)
