@@ -56,7 +56,7 @@ type Clusterer struct {
 	p                     ClusterParams
 	window, span, dupSpan int64 // p's durations in seconds
 
-	vocab     map[uint64]int32 // term -> its slot in stats
+	vocab     hashIndex // term -> its slot in stats
 	stats     []termStat
 	freeStats []int32
 	nDocs     float64 // documents counted in the frequencies, decayed
@@ -177,10 +177,8 @@ func NewClusterer(p ClusterParams) *Clusterer {
 		window:  int64(p.Window / time.Second),
 		span:    int64(p.MaxSpan / time.Second),
 		dupSpan: int64(p.DupWindow / time.Second),
-		vocab:   make(map[uint64]int32),
 		open:    make(map[int64]int32),
 		merges:  make(map[int64]int64),
-		dups:    newDupIndex(),
 	}
 }
 
@@ -294,7 +292,7 @@ type ClusterState struct {
 // State returns the size of what the clusterer holds: the open stories of
 // the window, the document frequencies (decaying), the fingerprints.
 func (c *Clusterer) State() ClusterState {
-	return ClusterState{Open: len(c.open), Terms: len(c.vocab), Fingerprints: c.dups.live}
+	return ClusterState{Open: len(c.open), Terms: c.vocab.n, Fingerprints: c.dups.live}
 }
 
 // lead picks the best early report among ms (sorted by published): of the
@@ -344,7 +342,7 @@ func (c *Clusterer) vector(d Doc) []wterm {
 	}
 	for i := range c.vec {
 		c.vec[i].stat = -1
-		if si, ok := c.vocab[c.vec[i].hash]; ok {
+		if si, ok := c.vocab.get(c.vec[i].hash); ok {
 			c.vec[i].stat = si
 		}
 	}
@@ -634,7 +632,7 @@ func (c *Clusterer) stat(t *wterm) int32 {
 	}
 	st := &c.stats[ti]
 	*st = termStat{hash: t.hash, used: true, stories: st.stories[:0], members: st.members[:0]}
-	c.vocab[t.hash] = ti
+	c.vocab.set(t.hash, ti)
 	t.stat = ti
 	return ti
 }
@@ -748,7 +746,7 @@ func (c *Clusterer) advance(pub int64) {
 			st.df /= 2
 		}
 		if len(st.stories) == 0 && len(st.members) == 0 && (st.df < 0.5 || st.df <= 1 && st.last < stale) {
-			delete(c.vocab, st.hash)
+			c.vocab.delete(st.hash)
 			st.used = false
 			c.freeStats = append(c.freeStats, int32(i))
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"testing"
@@ -142,7 +143,7 @@ func TestJaccardAtLeastStopsOnlyWhenTheBoundCannotBeReached(t *testing.T) {
 }
 
 func TestDupIndexForgetsPrunedEntriesAndKeepsTheOrderOfTheRest(t *testing.T) {
-	d := newDupIndex()
+	var d dupIndex
 	set := []uint64{10, 20, 30, 40}
 	fp := d.fingerprint(set)
 	// Five copies of one headline, all alike: ties go to the earliest
@@ -174,8 +175,8 @@ func TestDupIndexForgetsPrunedEntriesAndKeepsTheOrderOfTheRest(t *testing.T) {
 		t.Errorf("%d entries left after pruning them all", d.live)
 	}
 	for b, m := range d.bands {
-		if len(m) != 0 {
-			t.Errorf("band %d keeps %d buckets after pruning every entry", b, len(m))
+		if m.n != 0 {
+			t.Errorf("band %d keeps %d buckets after pruning every entry", b, m.n)
 		}
 	}
 	if _, _, ok := d.find(fp, set, 400, window, 0.7); ok {
@@ -187,4 +188,54 @@ func TestDupIndexForgetsPrunedEntriesAndKeepsTheOrderOfTheRest(t *testing.T) {
 	if id, _, ok := d.find(fp, set, 400, window, 0.7); ok && id != 8 {
 		t.Errorf("find = %d, want 8 or nothing (the sets may share no band)", id)
 	}
+}
+
+// TestHashIndexAgreesWithAMap runs the same inserts, updates and deletes
+// on a hashIndex and a map. Besides random keys, some keys hash to the
+// first cell and some to the last, so long runs form, wrap around the end
+// of the table and are shifted back on delete.
+func TestHashIndexAgreesWithAMap(t *testing.T) {
+	// inv*golden = 1 (mod 2^64), so j*inv lands on cell j>>shift: the
+	// first cell for small j, the last for j near 2^64.
+	const golden = 0x9E3779B97F4A7C15
+	inv := uint64(golden)
+	for range 6 {
+		inv *= 2 - golden*inv
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	var keys []uint64
+	for j := range uint64(300) {
+		keys = append(keys, j*inv, -(j+1)*inv, r.Uint64())
+	}
+	var h hashIndex
+	want := map[uint64]int32{}
+	for step := range 100_000 {
+		k := keys[r.IntN(len(keys))]
+		if r.IntN(3) < 2 {
+			v := int32(r.IntN(1000))
+			h.set(k, v)
+			want[k] = v
+		} else {
+			h.delete(k)
+			delete(want, k)
+		}
+		if step%500 != 0 {
+			continue
+		}
+		if h.n != len(want) {
+			t.Fatalf("step %d: %d keys, want %d", step, h.n, len(want))
+		}
+		for _, k := range keys {
+			got, ok := h.get(k)
+			w, wok := want[k]
+			if ok != wok || got != w {
+				t.Fatalf("step %d: get(%#x) = %d, %v; want %d, %v", step, k, got, ok, w, wok)
+			}
+		}
+	}
+	var empty hashIndex
+	if _, ok := empty.get(7); ok {
+		t.Error("an empty index found a key")
+	}
+	empty.delete(7) // nothing to delete: no panic
 }

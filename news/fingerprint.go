@@ -22,7 +22,7 @@ import (
 // (on the dev set); what it needs to turn them away sits in one cache line
 // per entry (dupLink), apart from the rest.
 type dupIndex struct {
-	bands   [dupBands]map[uint64]int32 // band key -> the first entry of its bucket
+	bands   [dupBands]hashIndex // band key -> the first entry of its bucket
 	links   []dupLink
 	entries []dupEntry // by the same slot as links
 	free    []int32    // slots of forgotten entries
@@ -63,14 +63,6 @@ type dupEntry struct {
 	// adding to a bucket then does not write the map.
 	tail [dupBands]int32
 	used bool
-}
-
-func newDupIndex() dupIndex {
-	var d dupIndex
-	for i := range d.bands {
-		d.bands[i] = make(map[uint64]int32)
-	}
-	return d
 }
 
 // minhashSeeds make the dupBands*dupRows hash functions: h*seed, odd
@@ -116,7 +108,7 @@ func (d *dupIndex) find(fp fingerprint, set []uint64, pub int64, window time.Dur
 	mask := setMask(set)
 	d.found, d.headsValid = fp, true
 	for b := range d.bands {
-		head, found := d.bands[b][fp[b]]
+		head, found := d.bands[b].get(fp[b])
 		if !found {
 			head = -1
 		}
@@ -187,11 +179,11 @@ func (d *dupIndex) add(fp fingerprint, set []uint64, id, story, published int64)
 		head := int32(-1)
 		if known {
 			head = d.heads[b]
-		} else if h, found := d.bands[b][fp[b]]; found {
+		} else if h, found := d.bands[b].get(fp[b]); found {
 			head = h
 		}
 		if head < 0 {
-			d.bands[b][fp[b]] = i
+			d.bands[b].set(fp[b], i)
 			e.tail[b] = i
 			continue
 		}
@@ -222,17 +214,17 @@ func (d *dupIndex) prune(before int64) {
 // unlink removes entry i from the bucket key of band b. The oldest
 // entries go first, so i is usually the head.
 func (d *dupIndex) unlink(b int, key uint64, i int32) {
-	head, found := d.bands[b][key]
+	head, found := d.bands[b].get(key)
 	if !found {
 		return
 	}
 	next := d.links[i].next[b]
 	if head == i {
 		if next < 0 {
-			delete(d.bands[b], key)
+			d.bands[b].delete(key)
 			return
 		}
-		d.bands[b][key] = next
+		d.bands[b].set(key, next)
 		d.entries[next].tail[b] = d.entries[i].tail[b]
 		return
 	}

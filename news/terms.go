@@ -1,6 +1,7 @@
 package news
 
 import (
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -228,4 +229,109 @@ func slugTerms(dst []term, u string, max int, buf []byte) ([]term, []byte) {
 		dst, buf = textTerms(dst, w, left, buf)
 	}
 	return dst, buf
+}
+
+// hashIndex maps 64-bit hashes (terms, band keys) to int32 slots. The
+// clusterer looks up every term of every article in a vocabulary of a
+// hundred thousand, and a lookup in a Go map reads its control word and
+// then its slot, two cache misses at that size; here the key and the value
+// share a cell, found by linear probing from a multiplicative hash of the
+// key, at most half full, and deletion shifts the cells after it back
+// rather than leaving tombstones.
+type hashIndex struct {
+	cells []hashCell // a power of two of them, or none
+	n     int
+	shift uint // 64 - log2(len(cells))
+}
+
+type hashCell struct {
+	key uint64
+	val int32 // the slot + 1; 0 marks an empty cell
+}
+
+func (t *hashIndex) home(key uint64) int {
+	return int((key * 0x9E3779B97F4A7C15) >> t.shift)
+}
+
+// get returns the slot of key.
+func (t *hashIndex) get(key uint64) (int32, bool) {
+	if t.n == 0 {
+		return 0, false
+	}
+	mask := len(t.cells) - 1
+	for i := t.home(key); ; i = (i + 1) & mask {
+		c := &t.cells[i]
+		if c.val == 0 {
+			return 0, false
+		}
+		if c.key == key {
+			return c.val - 1, true
+		}
+	}
+}
+
+// set maps key to slot v (v >= 0).
+func (t *hashIndex) set(key uint64, v int32) {
+	if 2*(t.n+1) > len(t.cells) {
+		t.grow()
+	}
+	mask := len(t.cells) - 1
+	for i := t.home(key); ; i = (i + 1) & mask {
+		c := &t.cells[i]
+		if c.val == 0 {
+			c.key, c.val = key, v+1
+			t.n++
+			return
+		}
+		if c.key == key {
+			c.val = v + 1
+			return
+		}
+	}
+}
+
+// delete forgets key.
+func (t *hashIndex) delete(key uint64) {
+	if t.n == 0 {
+		return
+	}
+	mask := len(t.cells) - 1
+	i := t.home(key)
+	for t.cells[i].key != key {
+		if t.cells[i].val == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	if t.cells[i].val == 0 {
+		return // an empty cell whose stale key matched
+	}
+	// Move back every cell of the run after i that may sit at i: one
+	// whose home is not cyclically within (i, j].
+	for j := i; ; {
+		j = (j + 1) & mask
+		if t.cells[j].val == 0 {
+			break
+		}
+		k := t.home(t.cells[j].key)
+		if j > i && (k <= i || k > j) || j < i && k <= i && k > j {
+			t.cells[i] = t.cells[j]
+			i = j
+		}
+	}
+	t.cells[i] = hashCell{}
+	t.n--
+}
+
+func (t *hashIndex) grow() {
+	old := t.cells
+	size := max(64, 2*len(old))
+	t.cells = make([]hashCell, size)
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	t.n = 0
+	for _, c := range old {
+		if c.val != 0 {
+			t.set(c.key, c.val-1)
+		}
+	}
 }
