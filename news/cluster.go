@@ -111,7 +111,7 @@ type termStat struct {
 // posting is a story that holds a term; the story may be closed.
 type posting struct {
 	s int32 // its slot
-	i int32 // index of the term in the story's w
+	i int32 // index of the term in the story's terms
 }
 
 // mposting is a member that holds a term, with its story: the search for
@@ -147,11 +147,16 @@ type cstory struct {
 	// the log of its size, which changes far less often.
 	sizeLog float64
 	sized   int
-	terms   []int32   // the stat slot of each term in w
-	w       []float64 // summed member weights
-	idf     []float64 // each term's IDF when its weight last changed
+	terms   []sterm // the centroid
 	members []member
 	mems    []int32 // member slots
+}
+
+// sterm is a term of a story's centroid.
+type sterm struct {
+	w    float64 // summed member weights
+	idf  float64 // the term's IDF when its weight last changed
+	stat int32   // its slot in stats
 }
 
 // cmember is a member in the member index.
@@ -355,7 +360,7 @@ const bigramSalt = 0x5bd1e995
 func addTerm(vec []wterm, h uint64, w float64) []wterm {
 	for j := range vec {
 		if vec[j].hash == h {
-			vec[j].w = math.Max(vec[j].w, w)
+			vec[j].w = maxFloat(vec[j].w, w)
 			return vec
 		}
 	}
@@ -411,7 +416,7 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 				s.epoch, s.dot, s.nn = c.epoch, 0, 0
 				c.cands = append(c.cands, p.s)
 			}
-			s.dot += w * s.w[p.i] * idf
+			s.dot += w * s.terms[p.i].w * idf
 		}
 		if dead > 8 && dead > len(st.stories)/4 {
 			c.compact(st)
@@ -453,7 +458,7 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 		m := &c.members[mi]
 		if m.norm > 0 {
 			s := &c.stories[m.story]
-			s.nn = math.Max(s.nn, m.dot/(norm*m.norm))
+			s.nn = maxFloat(s.nn, m.dot/(norm*m.norm))
 		}
 	}
 	best := int32(-1)
@@ -475,6 +480,18 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 	return best
 }
 
+// maxFloat is math.Max, which is not inlined on amd64, for the ordered
+// case that is nearly all of them.
+func maxFloat(x, y float64) float64 {
+	switch {
+	case x > y:
+		return x
+	case y > x:
+		return y
+	}
+	return math.Max(x, y) // equal, zeros of either sign, or NaN
+}
+
 // mergeInto folds into s the other candidates the article matched
 // strongly as well, when their centroids agree with s's: two stories one
 // article reports both of are one. The larger story survives.
@@ -494,8 +511,8 @@ func (c *Clusterer) mergeInto(s int32, pub int64) (int32, []int64) {
 			keep, drop = oi, s
 		}
 		k, d := &c.stories[keep], &c.stories[drop]
-		for i, ti := range d.terms {
-			c.addWeight(keep, ti, d.w[i], c.idf(c.stats[ti].df))
+		for _, t := range d.terms {
+			c.addWeight(keep, t.stat, t.w, c.idf(c.stats[t.stat].df))
 		}
 		for _, mi := range d.mems {
 			c.members[mi].story = keep
@@ -529,14 +546,14 @@ func (c *Clusterer) storySim(ai, bi int32) float64 {
 		c.simEpoch = 1
 	}
 	ep := uint64(c.simEpoch) << 32
-	for j, ti := range b.terms {
-		c.simMark[ti] = ep | uint64(j)
+	for j, t := range b.terms {
+		c.simMark[t.stat] = ep | uint64(j)
 	}
 	var dot float64
-	for i, ti := range a.terms {
-		if mk := c.simMark[ti]; mk&^(1<<32-1) == ep {
-			j := uint32(mk)
-			dot += a.w[i] * a.idf[i] * b.w[j] * b.idf[j]
+	for _, t := range a.terms {
+		if mk := c.simMark[t.stat]; mk&^(1<<32-1) == ep {
+			u := &b.terms[uint32(mk)]
+			dot += t.w * t.idf * u.w * u.idf
 		}
 	}
 	if a.norm2 == 0 || b.norm2 == 0 {
@@ -545,7 +562,7 @@ func (c *Clusterer) storySim(ai, bi int32) float64 {
 	return dot / math.Sqrt(a.norm2*b.norm2)
 }
 
-// find returns the index of term ti in story s's w, or -1. The postings
+// find returns the index of term ti in story s's terms, or -1. The postings
 // of a term are few but for common words, and a story slot is not reused
 // while postings of its previous story remain, so a posting naming s is
 // s's.
@@ -579,7 +596,7 @@ func (c *Clusterer) newStory(id, pub int64) int32 {
 	// The slot keeps its arrays for the new story.
 	*s = cstory{
 		id: id, first: pub, last: pub,
-		terms: s.terms[:0], w: s.w[:0], idf: s.idf[:0], members: s.members[:0], mems: s.mems[:0],
+		terms: s.terms[:0], members: s.members[:0], mems: s.mems[:0],
 	}
 	c.open[id] = si
 	return si
@@ -605,16 +622,15 @@ func (c *Clusterer) addWeight(si, ti int32, w, idf float64) {
 	i := c.find(ti, si)
 	s := &c.stories[si]
 	if i < 0 {
-		i = int32(len(s.w))
-		s.terms = append(s.terms, ti)
-		s.w = append(s.w, 0)
-		s.idf = append(s.idf, 0)
+		i = int32(len(s.terms))
+		s.terms = append(s.terms, sterm{stat: ti})
 		c.stats[ti].stories = append(c.stats[ti].stories, posting{si, i})
 	}
-	old := s.w[i] * s.idf[i]
-	s.w[i] += w
-	s.idf[i] = idf
-	x := s.w[i] * s.idf[i]
+	t := &s.terms[i]
+	old := t.w * t.idf
+	t.w += w
+	t.idf = idf
+	x := t.w * t.idf
 	s.norm2 += x*x - old*old
 }
 
