@@ -2,6 +2,7 @@ package news
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"time"
@@ -56,7 +57,7 @@ type Clusterer struct {
 	p                     ClusterParams
 	window, span, dupSpan int64 // p's durations in seconds
 
-	vocab     hashIndex // term -> its slot in stats
+	vocab     vocabIndex // term -> its slot in stats
 	stats     []termStat
 	freeStats []int32
 	nDocs     float64 // documents counted in the frequencies, decayed
@@ -347,7 +348,7 @@ func (c *Clusterer) vector(d Doc) []wterm {
 	}
 	for i := range c.vec {
 		c.vec[i].stat = -1
-		if si, ok := c.vocab.get(c.vec[i].hash); ok {
+		if si, ok := c.vocab.get(c.vec[i].hash, c.stats); ok {
 			c.vec[i].stat = si
 		}
 	}
@@ -648,7 +649,7 @@ func (c *Clusterer) stat(t *wterm) int32 {
 	}
 	st := &c.stats[ti]
 	*st = termStat{hash: t.hash, used: true, stories: st.stories[:0], members: st.members[:0]}
-	c.vocab.set(t.hash, ti)
+	c.vocab.insert(t.hash, ti)
 	t.stat = ti
 	return ti
 }
@@ -762,7 +763,7 @@ func (c *Clusterer) advance(pub int64) {
 			st.df /= 2
 		}
 		if len(st.stories) == 0 && len(st.members) == 0 && (st.df < 0.5 || st.df <= 1 && st.last < stale) {
-			c.vocab.delete(st.hash)
+			c.vocab.delete(st.hash, int32(i))
 			st.used = false
 			c.freeStats = append(c.freeStats, int32(i))
 		}
@@ -771,6 +772,15 @@ func (c *Clusterer) advance(pub int64) {
 	for _, si := range c.deadStories {
 		s := &c.stories[si]
 		c.freeMembers = append(c.freeMembers, s.mems...)
+		// The slot keeps small arrays for the next story, not a big
+		// story's: most stories are small, and a slot would otherwise
+		// hold the largest story it ever had.
+		if cap(s.terms) > keepStoryTerms {
+			s.terms = nil
+		}
+		if cap(s.members) > keepStoryMembers {
+			s.members, s.mems = nil, nil
+		}
 		s.mems = s.mems[:0]
 		c.freeStories = append(c.freeStories, si)
 	}
@@ -788,4 +798,104 @@ const (
 	// term in more open members than this is too common to tell which
 	// member is nearest.
 	maxMemberPostings = 200
+	// The largest arrays a free story slot keeps (see advance).
+	keepStoryTerms   = 64
+	keepStoryMembers = 8
 )
+
+// vocabIndex maps terms to their slots in the clusterer's stats, like
+// hashIndex but in half the memory, for the largest table of the
+// clusterer: a cell holds 32 bits of the term's mixed hash and the slot,
+// and a match is confirmed against the full hash in the slot's stat, which
+// the clusterer reads next anyway.
+type vocabIndex struct {
+	cells []uint64 // tag<<32 | slot+1; 0 marks an empty cell
+	n     int
+	shift uint // 32 - log2(len(cells))
+}
+
+func vocabTag(key uint64) uint64 {
+	return (key * 0x9E3779B97F4A7C15) >> 32
+}
+
+func (t *vocabIndex) home(tag uint64) int {
+	return int(tag >> t.shift)
+}
+
+// get returns the slot of key.
+func (t *vocabIndex) get(key uint64, stats []termStat) (int32, bool) {
+	if t.n == 0 {
+		return 0, false
+	}
+	tag := vocabTag(key)
+	mask := len(t.cells) - 1
+	for i := t.home(tag); t.cells[i] != 0; i = (i + 1) & mask {
+		if c := t.cells[i]; c>>32 == tag {
+			if slot := int32(uint32(c)) - 1; stats[slot].hash == key {
+				return slot, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// insert maps key, which is not in t, to slot.
+func (t *vocabIndex) insert(key uint64, slot int32) {
+	if 2*(t.n+1) > len(t.cells) {
+		t.grow()
+	}
+	t.put(vocabTag(key)<<32 | uint64(slot+1))
+}
+
+func (t *vocabIndex) put(cell uint64) {
+	mask := len(t.cells) - 1
+	i := t.home(cell >> 32)
+	for t.cells[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.cells[i] = cell
+	t.n++
+}
+
+// delete forgets key, at slot.
+func (t *vocabIndex) delete(key uint64, slot int32) {
+	if t.n == 0 {
+		return
+	}
+	cell := vocabTag(key)<<32 | uint64(slot+1)
+	mask := len(t.cells) - 1
+	i := t.home(cell >> 32)
+	for t.cells[i] != cell {
+		if t.cells[i] == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	// As in hashIndex.delete.
+	for j := i; ; {
+		j = (j + 1) & mask
+		if t.cells[j] == 0 {
+			break
+		}
+		k := t.home(t.cells[j] >> 32)
+		if j > i && (k <= i || k > j) || j < i && k <= i && k > j {
+			t.cells[i] = t.cells[j]
+			i = j
+		}
+	}
+	t.cells[i] = 0
+	t.n--
+}
+
+func (t *vocabIndex) grow() {
+	old := t.cells
+	size := max(64, 2*len(old))
+	t.cells = make([]uint64, size)
+	t.shift = uint(32 - bits.TrailingZeros(uint(size)))
+	t.n = 0
+	for _, c := range old {
+		if c != 0 {
+			t.put(c)
+		}
+	}
+}

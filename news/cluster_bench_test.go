@@ -239,3 +239,57 @@ func TestHashIndexAgreesWithAMap(t *testing.T) {
 	}
 	empty.delete(7) // nothing to delete: no panic
 }
+
+// TestVocabIndexAgreesWithAMap: as TestHashIndexAgreesWithAMap, for the
+// vocabulary's table, whose cells keep 32 bits of a key: the keys that
+// land on the first cell also share those bits, and only the full hash in
+// their stat tells them apart.
+func TestVocabIndexAgreesWithAMap(t *testing.T) {
+	const golden = 0x9E3779B97F4A7C15
+	inv := uint64(golden)
+	for range 6 {
+		inv *= 2 - golden*inv
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	var keys []uint64
+	for j := range uint64(300) {
+		keys = append(keys, j*inv, -(j+1)*inv, r.Uint64())
+	}
+	// Key i lives in stat slot i, as the clusterer's terms do.
+	stats := make([]termStat, len(keys))
+	for i, k := range keys {
+		stats[i].hash = k
+	}
+	var v vocabIndex
+	in := map[uint64]bool{}
+	for step := range 100_000 {
+		i := r.IntN(len(keys))
+		k := keys[i]
+		if r.IntN(3) < 2 {
+			if !in[k] {
+				v.insert(k, int32(i))
+				in[k] = true
+			}
+		} else {
+			v.delete(k, int32(i))
+			delete(in, k)
+		}
+		if step%500 != 0 {
+			continue
+		}
+		if v.n != len(in) {
+			t.Fatalf("step %d: %d keys, want %d", step, v.n, len(in))
+		}
+		for i, k := range keys {
+			got, ok := v.get(k, stats)
+			if ok != in[k] || ok && got != int32(i) {
+				t.Fatalf("step %d: get(%#x) = %d, %v; want %d, %v", step, k, got, ok, i, in[k])
+			}
+		}
+	}
+	var empty vocabIndex
+	if _, ok := empty.get(7, stats); ok {
+		t.Error("an empty index found a key")
+	}
+	empty.delete(7, 0) // nothing to delete: no panic
+}
