@@ -32,6 +32,8 @@ const (
 	storyLeaseTTL = 2 * time.Minute
 	storyTick     = 30 * time.Second
 	storyBatch    = 2000
+	// A long backlog (a first poll of many feeds) reports its progress.
+	storyReportEvery = 20_000
 )
 
 type storyStage struct {
@@ -89,6 +91,7 @@ func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
 	if err != nil {
 		return run, err
 	}
+	nextReport := storyReportEvery
 	for ctx.Err() == nil {
 		batch, err := st.store.Unclustered(ctx, storyBatch)
 		if err != nil {
@@ -109,6 +112,10 @@ func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
 				return run, nil
 			}
 			return run, err
+		}
+		if run.Placed >= nextReport {
+			st.log.Info("stories: progress", "placed", run.Placed, "new", run.New, "near_copies", run.Duplicates, "merges", run.Merged)
+			nextReport += storyReportEvery
 		}
 		if ok, err := st.store.AcquireLease(ctx, st.lease, storyLeaseTTL); err != nil || !ok {
 			st.c = nil
