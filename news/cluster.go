@@ -97,6 +97,7 @@ type Clusterer struct {
 	// saw it in its second story (high half) and its index there.
 	simMark  []uint64
 	simEpoch uint32
+	idfMemo  [1 << idfMemoBits]idfMemo
 }
 
 // termStat is what the clusterer knows of one term.
@@ -384,9 +385,29 @@ func (c *Clusterer) termSet() []uint64 {
 // idf is the inverse document frequency of a term counted in df
 // documents. The 0.5 (not the textbook 1) keeps a term weighing something
 // in a store of one or two articles.
+//
+// An article's terms share few document frequencies (most of its new
+// terms are at 1 when it joins its story), and the next article reads
+// them at the same document count: a small memo saves most of the
+// logarithms.
 func (c *Clusterer) idf(df float32) float64 {
-	return math.Log((c.nDocs + 1) / (float64(df) + 0.5))
+	e := &c.idfMemo[math.Float32bits(df)*0x9E3779B1>>(32-idfMemoBits)]
+	if e.ok && e.n == c.nDocs && e.df == df {
+		return e.idf
+	}
+	v := math.Log((c.nDocs + 1) / (float64(df) + 0.5))
+	*e = idfMemo{n: c.nDocs, df: df, idf: v, ok: true}
+	return v
 }
+
+type idfMemo struct {
+	n   float64 // the document count
+	df  float32
+	ok  bool
+	idf float64
+}
+
+const idfMemoBits = 5
 
 // best returns the slot of the open story most similar to vec, if it
 // passes the threshold, else -1. It leaves every candidate's score in
@@ -512,6 +533,7 @@ func (c *Clusterer) mergeInto(s int32, pub int64) (int32, []int64) {
 			keep, drop = oi, s
 		}
 		k, d := &c.stories[keep], &c.stories[drop]
+		k.terms = slices.Grow(k.terms, len(d.terms))
 		for _, t := range d.terms {
 			c.addWeight(keep, t.stat, t.w, c.idf(c.stats[t.stat].df))
 		}
@@ -678,6 +700,9 @@ func (c *Clusterer) memberDead(mi int32) bool {
 
 func (c *Clusterer) join(si int32, vec []wterm, d Doc, pub int64, dupOf int64) {
 	mi := c.newMember(si)
+	// Room for every term at once: a new story would otherwise grow its
+	// centroid five times in its first article.
+	c.stories[si].terms = slices.Grow(c.stories[si].terms, len(vec))
 	var n float64
 	for _, t := range vec {
 		st := &c.stats[t.stat]

@@ -27,7 +27,10 @@ func textTerms(dst []term, s string, max int, buf []byte) ([]term, []byte) {
 	start := len(dst)
 	for i := 0; i < len(s); {
 		// Skip to the start of a word.
-		r, n := decodeRune(s, i)
+		r, n := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
 		if !isWordRune(r) {
 			i += n
 			continue
@@ -36,7 +39,9 @@ func textTerms(dst []term, s string, max int, buf []byte) ([]term, []byte) {
 		hasDigit, hasLetter := false, false
 	word:
 		for i < len(s) {
-			r, n = decodeRune(s, i)
+			if r, n = rune(s[i]), 1; r >= utf8.RuneSelf {
+				r, n = utf8.DecodeRuneInString(s[i:])
+			}
 			if r == '\'' || r == '’' {
 				// A possessive or contraction: "DeepSeek's" is "deepseek".
 				if j := i + n; j < len(s) && (s[j] == 's' || s[j] == 'S') && (j+1 == len(s) || !isWordRune(rune(s[j+1]))) {
@@ -96,14 +101,6 @@ func textTerms(dst []term, s string, max int, buf []byte) ([]term, []byte) {
 		}
 	}
 	return dst, buf
-}
-
-// decodeRune is utf8.DecodeRuneInString(s[i:]) with ASCII inline.
-func decodeRune(s string, i int) (rune, int) {
-	if c := s[i]; c < utf8.RuneSelf {
-		return rune(c), 1
-	}
-	return utf8.DecodeRuneInString(s[i:])
 }
 
 // stemPlural folds the commonest English plural forms onto the singular:
@@ -181,14 +178,14 @@ func isStopWord(w []byte, h uint64) bool {
 // has a URL, and cutting it into strings was a tenth of the clusterer's
 // allocations.
 func slugTerms(dst []term, u string, max int, buf []byte) ([]term, []byte) {
-	// Byte loops rather than strings.IndexAny and strings.Trim, which
+	// Byte searches rather than strings.IndexAny and strings.Trim, which
 	// build a set of their characters on every call: the characters are
 	// ASCII, and no byte of a multi-byte UTF-8 character is ASCII.
-	for i := 0; i < len(u); i++ {
-		if u[i] == '?' || u[i] == '#' {
-			u = u[:i]
-			break
-		}
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		u = u[:i]
+	}
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u = u[:i]
 	}
 	if i := strings.Index(u, "://"); i >= 0 {
 		u = u[i+3:]
