@@ -65,6 +65,7 @@ type Clusterer struct {
 	sweeps    int
 
 	stories []cstory
+	hot     []storyHot      // by the same slot as stories
 	open    map[int64]int32 // the open stories: id -> slot
 	// deadStories are closed or merged away, but postings may still name
 	// them (and their members) until the next sweep of the vocabulary
@@ -119,7 +120,7 @@ type posting struct {
 // mposting is a member that holds a term, with its story: the search for
 // the nearest member reads the story first, and most members' stories are
 // not open to the article. The story is the one the member joined, or a
-// story that merged into another since (see cstory.into); the sweep that
+// story that merged into another since (see storyHot.into); the sweep that
 // frees dead stories' slots brings it up to date first.
 type mposting struct {
 	m, s int32 // slots
@@ -132,18 +133,11 @@ type wterm struct {
 	stat int32 // slot in stats; -1 when the term is new
 }
 
-// cstory is a story, open or dead.
+// cstory is a story, open or dead. What the search for candidates reads
+// of every story a posting names is apart, in a storyHot of the same slot.
 type cstory struct {
-	id          int64
-	first, last int64 // published range, unix seconds
-	dead        bool
-	into        int32 // the story it merged into, if it did; then dead
-
-	// Scoring scratch, valid while epoch is the clusterer's.
-	epoch   uint64
-	dot, nn float64
-	score   float64
-
+	id    int64
+	score float64 // scoring scratch, valid with storyHot.epoch
 	norm2 float64 // squared norm of the TF-IDF centroid
 	// sizeLog is math.Log(float64(sized)): every candidate's score needs
 	// the log of its size, which changes far less often.
@@ -152,6 +146,17 @@ type cstory struct {
 	terms   []sterm // the centroid
 	members []member
 	mems    []int32 // member slots
+}
+
+// storyHot is the part of a story that best reads through the postings:
+// 48 bytes a story, so that all of them stay in cache.
+type storyHot struct {
+	first, last int64 // published range, unix seconds
+	// Scoring scratch, valid while epoch is the clusterer's.
+	epoch   uint64
+	dot, nn float64
+	into    int32 // the story it merged into, if it did; then dead
+	dead    bool
 }
 
 // sterm is a term of a story's centroid.
@@ -202,7 +207,7 @@ func (c *Clusterer) Add(d Doc) Placement {
 	var pl Placement
 	s := int32(-1)
 	if origID, origStory, ok := c.dups.find(fp, set, pub, c.p.DupWindow, c.p.DupJaccard); ok {
-		if os, ok := c.open[c.Merged(origStory)]; ok && c.isOpen(&c.stories[os], pub) {
+		if os, ok := c.open[c.Merged(origStory)]; ok && c.isOpen(&c.hot[os], pub) {
 			s, pl.DuplicateOf = os, origID
 		}
 	}
@@ -426,19 +431,19 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 		norm += w * w
 		dead := 0
 		for _, p := range st.stories {
-			s := &c.stories[p.s]
-			if s.dead {
+			h := &c.hot[p.s]
+			if h.dead {
 				dead++
 				continue
 			}
-			if !c.isOpen(s, pub) {
+			if !c.isOpen(h, pub) {
 				continue
 			}
-			if s.epoch != c.epoch {
-				s.epoch, s.dot, s.nn = c.epoch, 0, 0
+			if h.epoch != c.epoch {
+				h.epoch, h.dot, h.nn = c.epoch, 0, 0
 				c.cands = append(c.cands, p.s)
 			}
-			s.dot += w * s.terms[p.i].w * idf
+			h.dot += w * c.stories[p.s].terms[p.i].w * idf
 		}
 		if dead > 8 && dead > len(st.stories)/4 {
 			c.compact(st)
@@ -450,11 +455,11 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 			if c.memberDead(p.m) {
 				continue
 			}
-			s := &c.stories[p.s]
-			for s.dead {
-				s = &c.stories[s.into] // a live member of a story merged away
+			h := &c.hot[p.s]
+			for h.dead {
+				h = &c.hot[h.into] // a live member of a story merged away
 			}
-			if !c.isOpen(s, pub) {
+			if !c.isOpen(h, pub) {
 				continue
 			}
 			m := &c.members[p.m]
@@ -479,22 +484,22 @@ func (c *Clusterer) best(vec []wterm, pub int64) int32 {
 	for _, mi := range c.touched {
 		m := &c.members[mi]
 		if m.norm > 0 {
-			s := &c.stories[m.story]
-			s.nn = maxFloat(s.nn, m.dot/(norm*m.norm))
+			h := &c.hot[m.story]
+			h.nn = maxFloat(h.nn, m.dot/(norm*m.norm))
 		}
 	}
 	best := int32(-1)
 	bestScore := c.p.Threshold
 	for _, si := range c.cands {
-		s := &c.stories[si]
+		s, h := &c.stories[si], &c.hot[si]
 		cos := 0.0
 		if s.norm2 > 0 {
-			cos = s.dot / (norm * math.Sqrt(s.norm2))
+			cos = h.dot / (norm * math.Sqrt(s.norm2))
 		}
 		if s.sized != len(s.members) {
 			s.sized, s.sizeLog = len(s.members), math.Log(float64(len(s.members)))
 		}
-		s.score = ((1-c.p.MemberWeight)*cos + c.p.MemberWeight*s.nn) * (1 + c.p.SizeBoost*s.sizeLog)
+		s.score = ((1-c.p.MemberWeight)*cos + c.p.MemberWeight*h.nn) * (1 + c.p.SizeBoost*s.sizeLog)
 		if s.score > bestScore || s.score == bestScore && best >= 0 && s.id < c.stories[best].id {
 			best, bestScore = si, s.score
 		}
@@ -524,8 +529,9 @@ func (c *Clusterer) mergeInto(s int32, pub int64) (int32, []int64) {
 	var gone []int64
 	for _, oi := range c.cands {
 		o, cur := &c.stories[oi], &c.stories[s]
-		if oi == s || o.dead || o.score < c.p.MergeScore ||
-			max(cur.last, o.last, pub)-min(cur.first, o.first, pub) > c.span || c.storySim(s, oi) < c.p.MergeSim {
+		oh, ch := &c.hot[oi], &c.hot[s]
+		if oi == s || oh.dead || o.score < c.p.MergeScore ||
+			max(ch.last, oh.last, pub)-min(ch.first, oh.first, pub) > c.span || c.storySim(s, oi) < c.p.MergeSim {
 			continue
 		}
 		keep, drop := s, oi
@@ -542,9 +548,10 @@ func (c *Clusterer) mergeInto(s int32, pub int64) (int32, []int64) {
 		}
 		k.mems = append(k.mems, d.mems...)
 		k.members = append(k.members, d.members...)
-		k.first, k.last = min(k.first, d.first), max(k.last, d.last)
+		kh, dh := &c.hot[keep], &c.hot[drop]
+		kh.first, kh.last = min(kh.first, dh.first), max(kh.last, dh.last)
 		d.mems = d.mems[:0] // they are keep's now, not to be freed with drop
-		d.into = keep
+		dh.into = keep
 		c.kill(drop)
 		c.merges[d.id] = k.id
 		gone = append(gone, d.id)
@@ -599,11 +606,11 @@ func (c *Clusterer) find(ti, s int32) int32 {
 }
 
 // isOpen reports whether s may take an article published at pub.
-func (c *Clusterer) isOpen(s *cstory, pub int64) bool {
-	if pub > s.last+c.window || pub < s.first-c.window {
+func (c *Clusterer) isOpen(h *storyHot, pub int64) bool {
+	if pub > h.last+c.window || pub < h.first-c.window {
 		return false
 	}
-	return max(s.last, pub)-min(s.first, pub) <= c.span
+	return max(h.last, pub)-min(h.first, pub) <= c.span
 }
 
 // newStory opens a story and returns its slot.
@@ -614,13 +621,12 @@ func (c *Clusterer) newStory(id, pub int64) int32 {
 	} else {
 		si = int32(len(c.stories))
 		c.stories = append(c.stories, cstory{})
+		c.hot = append(c.hot, storyHot{})
 	}
 	s := &c.stories[si]
 	// The slot keeps its arrays for the new story.
-	*s = cstory{
-		id: id, first: pub, last: pub,
-		terms: s.terms[:0], members: s.members[:0], mems: s.mems[:0],
-	}
+	*s = cstory{id: id, terms: s.terms[:0], members: s.members[:0], mems: s.mems[:0]}
+	c.hot[si] = storyHot{first: pub, last: pub}
 	c.open[id] = si
 	return si
 }
@@ -629,7 +635,7 @@ func (c *Clusterer) newStory(id, pub int64) int32 {
 // members' once no posting names them.
 func (c *Clusterer) kill(si int32) {
 	s := &c.stories[si]
-	s.dead = true
+	c.hot[si].dead = true
 	if c.open[s.id] == si {
 		delete(c.open, s.id)
 	}
@@ -715,7 +721,8 @@ func (c *Clusterer) join(si int32, vec []wterm, d Doc, pub int64, dupOf int64) {
 	c.members[mi].norm = math.Sqrt(n)
 	s := &c.stories[si]
 	s.mems = append(s.mems, mi)
-	s.first, s.last = min(s.first, pub), max(s.last, pub)
+	h := &c.hot[si]
+	h.first, h.last = min(h.first, pub), max(h.last, pub)
 	w := d.Weight
 	if w == 0 {
 		w = 1
@@ -736,10 +743,10 @@ func (c *Clusterer) learn(vec []wterm, pub int64) {
 // compact drops the postings of dead stories and of their members, and
 // brings the stories of the members left up to date.
 func (c *Clusterer) compact(st *termStat) {
-	st.stories = slices.DeleteFunc(st.stories, func(p posting) bool { return c.stories[p.s].dead })
+	st.stories = slices.DeleteFunc(st.stories, func(p posting) bool { return c.hot[p.s].dead })
 	st.members = slices.DeleteFunc(st.members, func(p mposting) bool { return c.memberDead(p.m) })
 	for i := range st.members {
-		if p := &st.members[i]; c.stories[p.s].dead {
+		if p := &st.members[i]; c.hot[p.s].dead {
 			p.s = c.members[p.m].story
 		}
 	}
@@ -756,7 +763,7 @@ func (c *Clusterer) advance(pub int64) {
 	}
 	c.added = 0
 	for _, si := range c.open {
-		if s := &c.stories[si]; s.last < c.clock-c.window || s.first < c.clock-c.span {
+		if h := &c.hot[si]; h.last < c.clock-c.window || h.first < c.clock-c.span {
 			c.kill(si)
 		}
 	}
