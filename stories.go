@@ -175,14 +175,25 @@ func docOf(a news.Article, weight float64) news.Doc {
 	return news.Doc{ID: a.ID, Title: a.Title, Summary: a.Summary, URL: a.URL, Source: a.SourceID, Weight: weight, Published: a.Published}
 }
 
-// place clusters one batch and saves it.
+// place clusters one batch and saves it. A batch may span more than the
+// window: stories close while it is placed, and merges resolve, so what
+// the batch changed is gathered article by article, not asked of the
+// clusterer at the end.
 func (st *storyStage) place(ctx context.Context, batch []news.Article, weights map[int64]float64, run *storyRun) error {
-	var as []store.Assignment
-	touched := map[int64]bool{}
-	remerge := map[int64]bool{} // stories that took in another: all members move
-	var r storyRun
+	var (
+		as      []store.Assignment
+		r       storyRun
+		touched = map[int64]bool{}
+		into    = map[int64]int64{}      // story merged away -> the story that took it in
+		closed  = map[int64]news.Story{} // touched stories that closed during the batch
+	)
 	for _, a := range batch {
 		pl := st.c.Add(docOf(a, weights[a.SourceID]))
+		for _, s := range pl.Closed {
+			if touched[s.ID] {
+				closed[s.ID] = s
+			}
+		}
 		as = append(as, store.Assignment{ArticleID: a.ID, StoryID: pl.Story, DuplicateOf: pl.DuplicateOf})
 		touched[pl.Story] = true
 		r.Placed++
@@ -194,31 +205,44 @@ func (st *storyStage) place(ctx context.Context, batch []news.Article, weights m
 		}
 		if len(pl.Merged) > 0 {
 			r.Merged += len(pl.Merged)
-			remerge[pl.Story] = true
+			for _, gone := range pl.Merged {
+				into[gone] = pl.Story
+			}
+			// The members of the stories it took in, saved in earlier
+			// batches, move now, while the story is open to say who they are.
+			ids, dups := st.c.Members(pl.Story)
+			for i, m := range ids {
+				as = append(as, store.Assignment{ArticleID: m, StoryID: pl.Story, DuplicateOf: dups[i]})
+			}
 		}
 	}
-	// A story merged later in the batch may hold articles placed earlier.
+	final := func(id int64) int64 {
+		for {
+			to, ok := into[id]
+			if !ok {
+				return id
+			}
+			id = to
+		}
+	}
 	for i := range as {
-		as[i].StoryID = st.c.Merged(as[i].StoryID)
-	}
-	for id := range remerge {
-		id = st.c.Merged(id)
-		ids, dups := st.c.Members(id)
-		for i, m := range ids {
-			as = append(as, store.Assignment{ArticleID: m, StoryID: id, DuplicateOf: dups[i]})
-		}
+		as[i].StoryID = final(as[i].StoryID)
 	}
 	var stories []news.Story
 	done := map[int64]bool{}
 	for id := range touched {
-		id = st.c.Merged(id)
+		id = final(id)
 		if done[id] {
 			continue
 		}
 		done[id] = true
-		if s, ok := st.c.Story(id); ok {
-			stories = append(stories, s)
+		s, ok := st.c.Story(id)
+		if !ok {
+			if s, ok = closed[id]; !ok {
+				return fmt.Errorf("stories: story %d changed in this batch and is gone from the clusterer", id)
+			}
 		}
+		stories = append(stories, s)
 	}
 	slices.SortFunc(stories, func(a, b news.Story) int { return cmp.Compare(a.ID, b.ID) })
 	if err := st.store.SaveStories(ctx, st.lease, as, stories); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -191,5 +192,42 @@ func TestStoryStageOneClustererAtATime(t *testing.T) {
 	}
 	if run := f.run(a); run.Held {
 		t.Errorf("instance a took the lease b holds: %+v", run)
+	}
+}
+
+// TestStoryStageSavesStoriesThatCloseWithinABatch: a backlog spanning days
+// is placed in batches far wider than the window, so stories close while a
+// batch is in progress; each must still be saved, with all its members.
+func TestStoryStageSavesStoriesThatCloseWithinABatch(t *testing.T) {
+	f := newStageFixture(t)
+	const n = 3 * 2000 // more than a sweep of the clusterer, three days long
+	titles := make([]string, n)
+	minutes := make([]int, n)
+	for i := range n {
+		// Pairs of reports of one event, then the next event: 3,000
+		// stories of two articles each, 43 s apart.
+		titles[i] = fmt.Sprintf("Event %d: outlet report %d on the Zq%dx launch", i/2, i%2, i/2)
+		minutes[i] = i * 43 / 60
+	}
+	f.store("backlog", titles, minutes)
+	run := f.run(newStoryStage(f.s, quietLog()))
+	if run.Placed != n {
+		t.Fatalf("placed %d of %d", run.Placed, n)
+	}
+	members := map[int64]int{}
+	for _, a := range f.articles() {
+		if a.StoryID == 0 {
+			t.Fatalf("article %d is in no story", a.ID)
+		}
+		members[a.StoryID]++
+	}
+	for id, count := range members {
+		st, err := f.s.Story(context.Background(), id)
+		if err != nil {
+			t.Fatalf("story %d, named by %d articles: %v", id, count, err)
+		}
+		if st.Count != count || len(st.Articles) != count {
+			t.Errorf("story %d: count %d, %d members listed; %d articles name it", id, st.Count, len(st.Articles), count)
+		}
 	}
 }

@@ -49,6 +49,10 @@ type Placement struct {
 	// Merged are the stories folded into Story because of this article:
 	// their members now belong to Story, and they are gone.
 	Merged []int64
+	// Closed are the stories that left the window before this article was
+	// placed, in their final state: a caller that saves stories in
+	// batches gets here what Story can no longer give it.
+	Closed []Story
 }
 
 // Clusterer places articles into stories, one at a time. It is not safe
@@ -81,6 +85,7 @@ type Clusterer struct {
 	deadMembers []uint64
 
 	merges map[int64]int64 // folded story -> the story it went into
+	closed []Story         // closed by the sweep of the current Add
 	clock  int64           // latest published time seen, unix seconds
 
 	dups dupIndex
@@ -199,12 +204,13 @@ func NewClusterer(p ClusterParams) *Clusterer {
 // whose id is d.ID.
 func (c *Clusterer) Add(d Doc) Placement {
 	pub := d.Published.Unix()
+	c.closed = nil
 	c.advance(pub)
 	vec := c.vector(d)
 	set := c.termSet()
 	fp := c.dups.fingerprint(set)
 
-	var pl Placement
+	pl := Placement{Closed: c.closed}
 	s := int32(-1)
 	if origID, origStory, ok := c.dups.find(fp, set, pub, c.p.DupWindow, c.p.DupJaccard); ok {
 		if os, ok := c.open[c.Merged(origStory)]; ok && c.isOpen(&c.hot[os], pub) {
@@ -764,6 +770,9 @@ func (c *Clusterer) advance(pub int64) {
 	c.added = 0
 	for _, si := range c.open {
 		if h := &c.hot[si]; h.last < c.clock-c.window || h.first < c.clock-c.span {
+			if st, ok := c.Story(c.stories[si].id); ok {
+				c.closed = append(c.closed, st)
+			}
 			c.kill(si)
 		}
 	}

@@ -164,11 +164,28 @@ func TestRestoreContinuesTheStoriesOfAnEarlierProcess(t *testing.T) {
 func TestStateIsBoundedByTheWindow(t *testing.T) {
 	c := newWarmClusterer(t)
 	const n = 20_000 // one a minute: two weeks
+	started, closed, merged := 0, 0, 0
 	for i := range n {
-		c.Add(Doc{ID: int64(i + 1), Title: "Distinct event " + itoa(i) + " w" + itoa(i*7919%100_003) + " z" + itoa(i*104_729%99_991),
+		pl := c.Add(Doc{ID: int64(i + 1), Title: "Distinct event " + itoa(i) + " w" + itoa(i*7919%100_003) + " z" + itoa(i*104_729%99_991),
 			Published: clusterT0.Add(time.Duration(i) * time.Minute)})
+		if pl.New {
+			started++
+		}
+		merged += len(pl.Merged)
+		for _, s := range pl.Closed {
+			if len(s.Articles) == 0 || s.Articles[0] != s.ID && s.ID <= n {
+				t.Fatalf("a closed story reported as %+v", s)
+			}
+			if s.ID <= n { // not one of the background's
+				closed++
+			}
+		}
 	}
 	st := c.State()
+	// Every story started is still open, was merged, or was reported closed.
+	if closed != started-merged-st.Open {
+		t.Errorf("%d stories started, %d merged, %d open, %d reported closed", started, merged, st.Open, closed)
+	}
 	// What a day holds (the span and the copy window), plus what arrived
 	// since the last sweep.
 	limit := int(c.p.MaxSpan/time.Minute) + sweepEvery
