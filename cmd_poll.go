@@ -9,6 +9,7 @@ import (
 	"recap/feeds"
 	"recap/news"
 	"recap/store"
+	"recap/stories"
 )
 
 // newPoller wires the one shared fetcher and the poller from the settings.
@@ -97,7 +98,7 @@ func (a *app) poll(ctx context.Context, args []string) error {
 		return fmt.Errorf("interrupted after %d of %d sources", sum.done, len(srcs))
 	}
 	// What was stored joins its stories before the command returns.
-	stage := newStoryStage(s, a.log)
+	stage := stories.New(s, a.log)
 	run, err := stage.Run(ctx)
 	if err != nil {
 		return err

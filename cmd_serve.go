@@ -12,6 +12,7 @@ import (
 
 	"recap/feeds"
 	"recap/server"
+	"recap/stories"
 )
 
 // shutdownGrace bounds how long serve waits for requests in flight when it
@@ -75,12 +76,12 @@ func (a *app) serve(ctx context.Context, args []string) error {
 
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
-	stage := newStoryStage(s, a.log)
+	stage := stories.New(s, a.log)
 	kick := make(chan struct{}, 1)
 	clustered := make(chan struct{})
 	go func() {
 		defer close(clustered)
-		stage.loop(pollCtx, kick, srv.Changed)
+		stage.Loop(pollCtx, kick, srv.Changed)
 	}()
 	polled := make(chan error, 1)
 	go func() {

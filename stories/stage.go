@@ -1,4 +1,8 @@
-package main
+// Package stories is the story stage: it places the articles the store
+// holds in no story yet into stories, with news.Clusterer, under a lease
+// in the store so that one instance at a time does it. The command runs
+// it after polls; bench/serve runs it on its generated store.
+package stories
 
 import (
 	"cmp"
@@ -16,27 +20,27 @@ import (
 	"recap/store"
 )
 
-// The story stage: it takes the articles the store holds that are in no
+// The stage takes the articles the store holds that are in no
 // story yet, in published order, places each with news.Clusterer, and
 // saves the placements batch by batch, each batch in one transaction. A
 // crash loses at most the batch in progress, which stays in the queue: the
 // next run places it, and nothing is placed twice. With several instances
 // on one store, only the holder of the "stories" lease clusters.
 
-// storyLease is the name of the lease the story stage holds.
-const storyLease = "stories"
+// LeaseName is the name of the lease the story stage holds.
+const LeaseName = "stories"
 
 // Stage timings: the lease outlives a run's batches by far, and the serve
-// loop renews it every storyTick.
+// loop renews it every tick.
 const (
-	storyLeaseTTL = 2 * time.Minute
-	storyTick     = 30 * time.Second
-	storyBatch    = 2000
+	LeaseTTL  = 2 * time.Minute
+	tick      = 30 * time.Second
+	batchSize = 2000
 	// A long backlog (a first poll of many feeds) reports its progress.
-	storyReportEvery = 20_000
+	reportEvery = 20_000
 )
 
-type storyStage struct {
+type Stage struct {
 	store  store.Store
 	params news.ClusterParams
 	lease  store.Lease
@@ -48,11 +52,13 @@ type storyStage struct {
 	c *news.Clusterer
 }
 
-func newStoryStage(s store.Store, log *slog.Logger) *storyStage {
-	return &storyStage{
+// New returns the stage for the store s, with the tuned clustering
+// constants and a lease holder name unique to this process.
+func New(s store.Store, log *slog.Logger) *Stage {
+	return &Stage{
 		store:  s,
 		params: news.DefaultClusterParams(),
-		lease:  store.Lease{Name: storyLease, Holder: holderID()},
+		lease:  store.Lease{Name: LeaseName, Holder: holderID()},
 		log:    log,
 	}
 }
@@ -65,8 +71,8 @@ func holderID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
-// storyRun says what one run did.
-type storyRun struct {
+// Result says what one run did.
+type Result struct {
 	Placed, New, Duplicates, Merged int
 	Stories                         int // stories written
 	Held                            bool
@@ -74,9 +80,9 @@ type storyRun struct {
 
 // Run places every article waiting for a story, unless another instance
 // holds the lease (then Held is false and nothing is done).
-func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
-	var run storyRun
-	ok, err := st.store.AcquireLease(ctx, st.lease, storyLeaseTTL)
+func (st *Stage) Run(ctx context.Context) (Result, error) {
+	var run Result
+	ok, err := st.store.AcquireLease(ctx, st.lease, LeaseTTL)
 	if err != nil {
 		return run, fmt.Errorf("stories: lease: %w", err)
 	}
@@ -91,9 +97,9 @@ func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
 	if err != nil {
 		return run, err
 	}
-	nextReport := storyReportEvery
+	nextReport := reportEvery
 	for ctx.Err() == nil {
-		batch, err := st.store.Unclustered(ctx, storyBatch)
+		batch, err := st.store.Unclustered(ctx, batchSize)
 		if err != nil {
 			return run, fmt.Errorf("stories: queue: %w", err)
 		}
@@ -115,9 +121,9 @@ func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
 		}
 		if run.Placed >= nextReport {
 			st.log.Info("stories: progress", "placed", run.Placed, "new", run.New, "near_copies", run.Duplicates, "merges", run.Merged)
-			nextReport += storyReportEvery
+			nextReport += reportEvery
 		}
-		if ok, err := st.store.AcquireLease(ctx, st.lease, storyLeaseTTL); err != nil || !ok {
+		if ok, err := st.store.AcquireLease(ctx, st.lease, LeaseTTL); err != nil || !ok {
 			st.c = nil
 			return run, err
 		}
@@ -127,7 +133,7 @@ func (st *storyStage) Run(ctx context.Context) (storyRun, error) {
 
 // learn builds a clusterer that knows the stories open around from: the
 // articles placed since a little more than a story can span before it.
-func (st *storyStage) learn(ctx context.Context, from time.Time) error {
+func (st *Stage) learn(ctx context.Context, from time.Time) error {
 	c := news.NewClusterer(st.params)
 	since := from.Add(-st.params.MaxSpan - st.params.Window)
 	// An article published long before the newest stories (a feed's
@@ -159,7 +165,7 @@ func later(a, b time.Time) time.Time {
 }
 
 // weights returns each source's weight, for choosing lead articles.
-func (st *storyStage) weights(ctx context.Context) (map[int64]float64, error) {
+func (st *Stage) weights(ctx context.Context) (map[int64]float64, error) {
 	srcs, err := st.store.Sources(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stories: sources: %w", err)
@@ -179,10 +185,10 @@ func docOf(a news.Article, weight float64) news.Doc {
 // window: stories close while it is placed, and merges resolve, so what
 // the batch changed is gathered article by article, not asked of the
 // clusterer at the end.
-func (st *storyStage) place(ctx context.Context, batch []news.Article, weights map[int64]float64, run *storyRun) error {
+func (st *Stage) place(ctx context.Context, batch []news.Article, weights map[int64]float64, run *Result) error {
 	var (
 		as      []store.Assignment
-		r       storyRun
+		r       Result
 		touched = map[int64]bool{}
 		into    = map[int64]int64{}      // story merged away -> the story that took it in
 		closed  = map[int64]news.Story{} // touched stories that closed during the batch
@@ -258,12 +264,12 @@ func (st *storyStage) place(ctx context.Context, batch []news.Article, weights m
 
 // Release gives the lease up, so another instance need not wait for it to
 // expire.
-func (st *storyStage) Release(ctx context.Context) error {
+func (st *Stage) Release(ctx context.Context) error {
 	return st.store.ReleaseLease(ctx, st.lease)
 }
 
 // String is the line poll --once prints.
-func (r storyRun) String() string {
+func (r Result) String() string {
 	if !r.Held {
 		return "stories: another instance holds the lease and clusters"
 	}
@@ -271,12 +277,12 @@ func (r storyRun) String() string {
 		r.Placed, r.New, r.Duplicates, r.Merged, r.Stories)
 }
 
-// loop runs the stage whenever kick fires (the poller stored
-// something) and every storyTick (renewing the lease, or taking it over
+// Loop runs the stage whenever kick fires (the poller stored
+// something) and every tick (renewing the lease, or taking it over
 // from an instance that stopped), until ctx ends; then it gives the lease
 // up.
-func (st *storyStage) loop(ctx context.Context, kick <-chan struct{}, changed func()) {
-	t := time.NewTicker(storyTick)
+func (st *Stage) Loop(ctx context.Context, kick <-chan struct{}, changed func()) {
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
 		run, err := st.Run(ctx)

@@ -1,4 +1,4 @@
-package main
+package stories
 
 import (
 	"context"
@@ -88,7 +88,7 @@ func (f *stageFixture) articles() map[string]news.Article {
 	return out
 }
 
-func (f *stageFixture) run(st *storyStage) storyRun {
+func (f *stageFixture) run(st *Stage) Result {
 	f.t.Helper()
 	run, err := st.Run(context.Background())
 	if err != nil {
@@ -109,7 +109,7 @@ func TestStoryStageRestartClustersWhatWasLeftAndNothingTwice(t *testing.T) {
 		"Nvidia unveils Blackwell Ultra GPU for AI data centers",
 		"European Parliament approves AI Act amendments on foundation models",
 	}, []int{0, 10})
-	first := newStoryStage(f.s, quietLog())
+	first := New(f.s, quietLog())
 	if run := f.run(first); run.Placed != 2 || run.New != 2 {
 		t.Fatalf("first run: %+v, want 2 articles in 2 new stories", run)
 	}
@@ -123,12 +123,12 @@ func TestStoryStageRestartClustersWhatWasLeftAndNothingTwice(t *testing.T) {
 	}, []int{30, 40, 50})
 	// The dead process never gave the lease up: it expires first.
 	f.reopen(0)
-	if run := f.run(newStoryStage(f.s, quietLog())); run.Held {
+	if run := f.run(New(f.s, quietLog())); run.Held {
 		t.Fatalf("the restarted process took the lease at once: %+v", run)
 	}
-	f.reopen(storyLeaseTTL + time.Minute)
+	f.reopen(LeaseTTL + time.Minute)
 
-	restarted := newStoryStage(f.s, quietLog())
+	restarted := New(f.s, quietLog())
 	run := f.run(restarted)
 	if run.Placed != 3 {
 		t.Fatalf("after the restart: %+v, want the 3 articles left, and only them", run)
@@ -171,7 +171,7 @@ func TestStoryStageRestartClustersWhatWasLeftAndNothingTwice(t *testing.T) {
 func TestStoryStageOneClustererAtATime(t *testing.T) {
 	f := newStageFixture(t)
 	f.store("wire", []string{"OpenAI releases new reasoning model o5"}, []int{0})
-	a, b := newStoryStage(f.s, quietLog()), newStoryStage(f.s, quietLog())
+	a, b := New(f.s, quietLog()), New(f.s, quietLog())
 	if run := f.run(a); !run.Held || run.Placed != 1 {
 		t.Fatalf("instance a: %+v, want the lease and 1 article placed", run)
 	}
@@ -210,7 +210,7 @@ func TestStoryStageSavesStoriesThatCloseWithinABatch(t *testing.T) {
 		minutes[i] = i * 43 / 60
 	}
 	f.store("backlog", titles, minutes)
-	run := f.run(newStoryStage(f.s, quietLog()))
+	run := f.run(New(f.s, quietLog()))
 	if run.Placed != n {
 		t.Fatalf("placed %d of %d", run.Placed, n)
 	}
