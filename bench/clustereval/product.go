@@ -90,10 +90,12 @@ func product(ctx context.Context, ds *dataset, sources []string, stdout io.Write
 	for i := range story {
 		story[i] = -1
 	}
+	articleStory := map[int64]int64{}
 	sc := bufio.NewScanner(strings.NewReader(string(export)))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
 		var a struct {
+			ID      int64 `json:"id"`
 			StoryID int64 `json:"story_id"`
 			Seen    []struct {
 				GUID string `json:"guid"`
@@ -102,6 +104,7 @@ func product(ctx context.Context, ds *dataset, sources []string, stdout io.Write
 		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
 			return nil, fmt.Errorf("export: %w", err)
 		}
+		articleStory[a.ID] = a.StoryID
 		// Items with one URL are one article (dedupe level 2): each of its
 		// sightings is a line of the file.
 		for _, s := range a.Seen {
@@ -110,7 +113,45 @@ func product(ctx context.Context, ds *dataset, sources []string, stdout io.Write
 			}
 		}
 	}
-	return story, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+
+	// Every article's story must be stored, and list it.
+	exported, err := recap("export", "stories")
+	if err != nil {
+		return nil, fmt.Errorf("recap export stories: %w", err)
+	}
+	holds := map[int64]map[int64]bool{}
+	sc = bufio.NewScanner(strings.NewReader(string(exported)))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var st struct {
+			ID       int64   `json:"id"`
+			Articles []int64 `json:"articles"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &st); err != nil {
+			return nil, fmt.Errorf("export stories: %w", err)
+		}
+		holds[st.ID] = map[int64]bool{}
+		for _, a := range st.Articles {
+			holds[st.ID][a] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	bad := 0
+	for id, st := range articleStory {
+		if !holds[st][id] {
+			bad++
+		}
+	}
+	fmt.Fprintf(stdout, "product: %d stories exported; %d articles whose story is missing or does not list them\n", len(holds), bad)
+	if bad > 0 {
+		return nil, fmt.Errorf("%d articles name a story that is not stored or does not list them", bad)
+	}
+	return story, nil
 }
 
 type feed struct {
