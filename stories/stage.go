@@ -50,6 +50,9 @@ type Stage struct {
 	// they must be learned again from the store (at start, or after the
 	// lease was lost and another instance may have clustered meanwhile).
 	c *news.Clusterer
+	// bp removes each source's summary template before clustering; it is
+	// learned again with the open stories.
+	bp *news.Boilerplate
 }
 
 // New returns the stage for the store s, with the tuned clustering
@@ -134,7 +137,7 @@ func (st *Stage) Run(ctx context.Context) (Result, error) {
 // learn builds a clusterer that knows the stories open around from: the
 // articles placed since a little more than a story can span before it.
 func (st *Stage) learn(ctx context.Context, from time.Time) error {
-	c := news.NewClusterer(st.params)
+	c, bp := news.NewClusterer(st.params), news.NewBoilerplate()
 	since := from.Add(-st.params.MaxSpan - st.params.Window)
 	// An article published long before the newest stories (a feed's
 	// backlog) must not make a restart read years of them.
@@ -146,14 +149,14 @@ func (st *Stage) learn(ctx context.Context, from time.Time) error {
 	n := 0
 	err := st.store.EachClustered(ctx, since, func(a news.Article) error {
 		n++
-		c.Restore(docOf(a, 0), a.StoryID, a.DuplicateOf)
+		c.Restore(docOf(a, 0, bp), a.StoryID, a.DuplicateOf)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("stories: learn the open stories: %w", err)
 	}
 	st.log.Debug("stories: learned the open stories", "articles", n, "since", since.Format(time.RFC3339), "open", c.State().Open)
-	st.c = c
+	st.c, st.bp = c, bp
 	return nil
 }
 
@@ -177,8 +180,11 @@ func (st *Stage) weights(ctx context.Context) (map[int64]float64, error) {
 	return w, nil
 }
 
-func docOf(a news.Article, weight float64) news.Doc {
-	return news.Doc{ID: a.ID, Title: a.Title, Summary: a.Summary, URL: a.URL, Source: a.SourceID, Weight: weight, Published: a.Published}
+// docOf is what the clusterer reads of a, its summary without its
+// source's boilerplate.
+func docOf(a news.Article, weight float64, bp *news.Boilerplate) news.Doc {
+	return news.Doc{ID: a.ID, Title: a.Title, Summary: bp.Clean(a.SourceID, a.Summary), URL: a.URL,
+		Source: a.SourceID, Weight: weight, Published: a.Published}
 }
 
 // place clusters one batch and saves it. A batch may span more than the
@@ -194,7 +200,7 @@ func (st *Stage) place(ctx context.Context, batch []news.Article, weights map[in
 		closed  = map[int64]news.Story{} // touched stories that closed during the batch
 	)
 	for _, a := range batch {
-		pl := st.c.Add(docOf(a, weights[a.SourceID]))
+		pl := st.c.Add(docOf(a, weights[a.SourceID], st.bp))
 		for _, s := range pl.Closed {
 			if touched[s.ID] {
 				closed[s.ID] = s

@@ -91,7 +91,7 @@ func run(args []string, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	c := news.NewClusterer(p)
+	c, bp := news.NewClusterer(p), news.NewBoilerplate()
 	story := make([]int64, len(ds.docs))
 	index := make(map[int64]int, len(ds.docs)) // doc id -> position
 	runtime.GC()
@@ -109,7 +109,9 @@ func run(args []string, stdout io.Writer) error {
 		hi := min(lo+chunk, len(ds.docs))
 		start := time.Now()
 		for i := lo; i < hi; i++ {
-			pl := c.Add(ds.docs[i])
+			d := ds.docs[i]
+			d.Summary = bp.Clean(d.Source, d.Summary) // as the story stage does
+			pl := c.Add(d)
 			story[i] = pl.Story
 			if pl.DuplicateOf != 0 {
 				copies++
