@@ -63,6 +63,7 @@ type Clusterer struct {
 
 	vocab     vocabIndex // term -> its slot in stats
 	stats     []termStat
+	lastSeen  []int64 // by the same slot as stats: when the term was last seen, unix seconds
 	freeStats []int32
 	nDocs     float64 // documents counted in the frequencies, decayed
 	added     int     // articles since the last sweep
@@ -107,11 +108,11 @@ type Clusterer struct {
 }
 
 // termStat is what the clusterer knows of one term.
+// 64 bytes, so that each is one cache line: when it was last seen, which
+// only learn and the sweep read, is in lastSeen.
 type termStat struct {
 	hash    uint64  // its key in vocab
-	df      float32 // documents that held it, decayed (see dfHalfLife)
-	used    bool    // the slot holds a term
-	last    int64   // when it was last seen, unix seconds
+	df      float32 // documents that held it, decayed (see dfHalfLife); -1 in a free slot
 	stories []posting
 	members []mposting // the members that hold it; some may be closed
 }
@@ -680,9 +681,11 @@ func (c *Clusterer) stat(t *wterm) int32 {
 	} else {
 		ti = int32(len(c.stats))
 		c.stats = append(c.stats, termStat{})
+		c.lastSeen = append(c.lastSeen, 0)
 	}
 	st := &c.stats[ti]
-	*st = termStat{hash: t.hash, used: true, stories: st.stories[:0], members: st.members[:0]}
+	*st = termStat{hash: t.hash, stories: st.stories[:0], members: st.members[:0]}
+	c.lastSeen[ti] = 0
 	c.vocab.insert(t.hash, ti)
 	t.stat = ti
 	return ti
@@ -739,9 +742,9 @@ func (c *Clusterer) join(si int32, vec []wterm, d Doc, pub int64, dupOf int64) {
 // learn counts the article's terms in the document frequencies.
 func (c *Clusterer) learn(vec []wterm, pub int64) {
 	for i := range vec {
-		st := &c.stats[c.stat(&vec[i])]
-		st.df++
-		st.last = max(st.last, pub)
+		ti := c.stat(&vec[i])
+		c.stats[ti].df++
+		c.lastSeen[ti] = max(c.lastSeen[ti], pub)
 	}
 	c.nDocs++
 }
@@ -796,16 +799,16 @@ func (c *Clusterer) advance(pub int64) {
 	stale := c.clock - c.window - c.span
 	for i := range c.stats {
 		st := &c.stats[i]
-		if !st.used {
-			continue
+		if st.df < 0 {
+			continue // free
 		}
 		c.compact(st)
 		if halve {
 			st.df /= 2
 		}
-		if len(st.stories) == 0 && len(st.members) == 0 && (st.df < 0.5 || st.df <= 1 && st.last < stale) {
+		if len(st.stories) == 0 && len(st.members) == 0 && (st.df < 0.5 || st.df <= 1 && c.lastSeen[i] < stale) {
 			c.vocab.delete(st.hash, int32(i))
-			st.used = false
+			st.df = -1
 			c.freeStats = append(c.freeStats, int32(i))
 		}
 	}
