@@ -680,6 +680,12 @@ func (c *Clusterer) stat(t *wterm) int32 {
 		ti, c.freeStats = c.freeStats[n-1], c.freeStats[:n-1]
 	} else {
 		ti = int32(len(c.stats))
+		if len(c.stats) == cap(c.stats) {
+			// Double: append grows a large slice by a quarter, and this
+			// one reaches a hundred thousand terms, copied each time.
+			c.stats = slices.Grow(c.stats, len(c.stats)+1)
+			c.lastSeen = slices.Grow(c.lastSeen, len(c.stats)+1)
+		}
 		c.stats = append(c.stats, termStat{})
 		c.lastSeen = append(c.lastSeen, 0)
 	}
