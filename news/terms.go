@@ -132,7 +132,7 @@ func hashBytes(b []byte) uint64 {
 // that share nothing else. Every word of every article is looked up, so
 // they sit in a small open-addressed table by the word's hash (which the
 // word needs anyway), not in a map.
-var stopWords = func() (t [stopSlots]string) {
+var stopWords = func() (t [stopSlots]stopWord) {
 	for _, w := range []string{
 		"a", "about", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
 		"be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did",
@@ -145,11 +145,12 @@ var stopWords = func() (t [stopSlots]string) {
 		"us", "very", "via", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom",
 		"why", "will", "with", "would", "you", "your", "vs", "amp", "quot",
 	} {
-		i := hashBytes([]byte(w)) % stopSlots
-		for t[i] != "" {
+		h := hashBytes([]byte(w))
+		i := h % stopSlots
+		for t[i].w != "" {
 			i = (i + 1) % stopSlots
 		}
-		t[i] = w
+		t[i] = stopWord{h, w}
 	}
 	return t
 }()
@@ -158,13 +159,20 @@ var stopWords = func() (t [stopSlots]string) {
 // ends at the first empty slot.
 const stopSlots = 512
 
+// stopWord is a stop word with its hash, which is compared first: most
+// words are not stop words, and their search then reads no string.
+type stopWord struct {
+	h uint64
+	w string
+}
+
 // isStopWord reports whether w, whose hashBytes is h, is a stop word.
 func isStopWord(w []byte, h uint64) bool {
 	if len(w) > 8 {
 		return false
 	}
-	for i := h % stopSlots; stopWords[i] != ""; i = (i + 1) % stopSlots {
-		if stopWords[i] == string(w) {
+	for i := h % stopSlots; stopWords[i].w != ""; i = (i + 1) % stopSlots {
+		if stopWords[i].h == h && stopWords[i].w == string(w) {
 			return true
 		}
 	}
