@@ -15,12 +15,14 @@ import (
 // were missed.)
 //
 // The entries live in slices whose slots are reused, and each band's
-// bucket is a list threaded through the entries: the maps hold no
+// bucket is a list threaded through the entries: the tables hold no
 // pointers and an article costs no allocation once the window is full,
 // so the index gives the garbage collector nothing to do. A find walks
 // some thirty entries that share a band with the article and little else
-// (on the dev set); what it needs to turn them away sits in one cache line
-// per entry (dupLink), apart from the rest.
+// (on the dev set: a common word whose hashes are low in both rows of a
+// band puts every headline that has it in one bucket); what it needs to
+// turn them away sits in one cache line per entry (dupLink), apart from
+// the rest.
 type dupIndex struct {
 	bands   [dupBands]hashIndex // band key -> the first entry of its bucket
 	links   []dupLink
@@ -60,7 +62,7 @@ type dupEntry struct {
 	set       []uint64 // its slot keeps the array when reused
 	fp        fingerprint
 	// tail is the bucket's last entry, while this entry is its first:
-	// adding to a bucket then does not write the map.
+	// adding to a bucket then does not write the table.
 	tail [dupBands]int32
 	used bool
 }
