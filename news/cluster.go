@@ -1,6 +1,7 @@
 package news
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"slices"
@@ -803,6 +804,8 @@ func (c *Clusterer) advance(pub int64) {
 			c.kill(si)
 		}
 	}
+	// c.open is a map: its order is random, the report's need not be.
+	slices.SortFunc(c.closed, func(a, b Story) int { return cmp.Compare(a.ID, b.ID) })
 	for id, to := range c.merges {
 		if _, ok := c.open[to]; !ok {
 			delete(c.merges, id)
