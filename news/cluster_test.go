@@ -248,3 +248,24 @@ func TestStoriesOneArticleBridgesMerge(t *testing.T) {
 		t.Error("the McDonald's article went into the merged story")
 	}
 }
+
+// TestClustererTakesAnyInput: whatever a feed carried, placing it neither
+// panics nor loses the article.
+func TestClustererTakesAnyInput(t *testing.T) {
+	c := newWarmClusterer(t)
+	inputs := []Doc{
+		{ID: 1},
+		{ID: 2, Title: "\xff\xfe\xfd invalid UTF-8 \xc3", Summary: "\x00\x01", URL: "::::"},
+		{ID: 3, Title: strings.Repeat("word ", 100_000), Summary: strings.Repeat("ß", 50_000), URL: "https://x.example/" + strings.Repeat("a-b-", 10_000)},
+		{ID: 4, Title: "the of and a to", Published: time.Unix(-1<<40, 0)},
+		{ID: 5, Title: "Zero time, far future", Published: time.Unix(1<<40, 0)},
+		{ID: 6, Title: "D’Angelo’s ‘quotes’ — and emoji 🚀🚀", URL: "http://[::1]:80/a_b_c?x=1#y"},
+		{ID: 1, Title: "The same id again"},
+	}
+	for _, d := range inputs {
+		pl := c.Add(d)
+		if pl.Story == 0 {
+			t.Errorf("doc %d (%.20q) was placed in no story", d.ID, d.Title)
+		}
+	}
+}
