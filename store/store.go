@@ -175,6 +175,38 @@ type StoryRecord struct {
 	// Members are the member articles with their sightings, earliest
 	// published first; filled by Story and EachStory only.
 	Members []ArticleRecord
+	// Version goes up each time SaveStories writes the story: an analysis
+	// or insight made at an older version is stale.
+	Version int64
+}
+
+// AnalysisRecord is a story's stored analysis and the story version it was
+// computed for.
+type AnalysisRecord struct {
+	StoryID int64
+	Version int64
+	news.Analysis
+	// Outlets is the story's number of outlets at that version, kept for
+	// StoryRefs.
+	Outlets  int
+	Analysed time.Time
+}
+
+// InsightRecord is a story's stored LLM insight and the story version it was
+// written for.
+type InsightRecord struct {
+	StoryID int64
+	Version int64
+	news.Insight
+}
+
+// RefQuery selects the analysed stories that share an entity with a story,
+// for its timeline and its related stories.
+type RefQuery struct {
+	Entities []string  // entity keys; a story matches when it has any of them
+	From, To time.Time // first seen in [From, To); zero To means no bound
+	Exclude  int64     // a story id to leave out (the story itself)
+	Limit    int       // at most this many, highest Score first; <= 0 means DefaultLimit
 }
 
 // Outlet is one source that carried a story, and when it first did.
@@ -268,6 +300,37 @@ type Store interface {
 	Story(ctx context.Context, id int64) (StoryRecord, error)
 	// EachStory calls fn for every story in id order, with everything.
 	EachStory(ctx context.Context, fn func(StoryRecord) error) error
+
+	// The analysis, done by the story stage after clustering.
+	// StoriesToAnalyse returns up to limit stories whose analysis is
+	// missing or was made at an older version, earliest first seen first
+	// (ties by id), with everything (members, outlets, version).
+	StoriesToAnalyse(ctx context.Context, limit int) ([]StoryRecord, error)
+	// SaveAnalyses stores each analysis, replacing the story's previous
+	// one, and indexes its entity keys and topics for StoryRefs, in one
+	// transaction, only while l is held and unexpired (else ErrLeaseLost,
+	// nothing written). An analysis of a story that no longer exists is
+	// skipped. A story that ends (merged into another) loses its analysis.
+	// It counts as a change of articles in Version, so pages show it.
+	SaveAnalyses(ctx context.Context, l Lease, recs []AnalysisRecord) error
+	// Analysis returns a story's analysis; ErrNotFound when it has none yet.
+	Analysis(ctx context.Context, storyID int64) (AnalysisRecord, error)
+	// StoryRefs returns the analysed stories matching q, highest
+	// Analysis.Rank.Base first, with their title, dates, entity keys,
+	// topics, outlets and base score.
+	StoryRefs(ctx context.Context, q RefQuery) ([]news.StoryRef, error)
+
+	// The optional LLM insights. StoriesForInsight returns up to limit
+	// stories with at least minOutlets outlets whose insight is missing or
+	// was written for an older version, most recently updated first, with
+	// everything.
+	StoriesForInsight(ctx context.Context, minOutlets, limit int) ([]StoryRecord, error)
+	// SaveInsight stores a story's insight, replacing the previous one; a
+	// story that no longer exists is skipped. It counts as a change of
+	// articles in Version, so pages show it.
+	SaveInsight(ctx context.Context, rec InsightRecord) error
+	// Insight returns a story's insight; ErrNotFound when it has none.
+	Insight(ctx context.Context, storyID int64) (InsightRecord, error)
 
 	Ping(ctx context.Context) error
 	Close() error
