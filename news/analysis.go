@@ -113,9 +113,9 @@ type TimelineEvent struct {
 
 // RelatedStory is another recent story close to a story.
 type RelatedStory struct {
-	Story  int64
-	Title  string
-	When   time.Time
+	Story        int64
+	Title        string
+	When         time.Time
 	Score        float64 // higher is closer
 	SharedKeys   []string
 	SharedTopics []Topic
