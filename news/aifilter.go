@@ -42,6 +42,7 @@ const (
 	anyCase   caseRule = iota
 	notTitle           // "AI" and "ai", not "Ai" (Ai Weiwei)
 	upperOnly          // "RAG", not "rag"
+	mixedCase          // "MoE": a capital after the first letter, and a small letter
 )
 
 type aiTerm struct {
@@ -118,6 +119,7 @@ var aiTerms = []aiTerm{
 	{"transformer architecture", strong, anyCase},
 	{"vision transformer*", strong, anyCase},
 	{"mixture of experts", strong, anyCase},
+	{"moe", strong, mixedCase}, // "MoE"; "Moe" is a name, "MOE" a ministry
 	{"open weight*", strong, anyCase},
 	{"model weights", strong, anyCase},
 	{"context window*", strong, anyCase},
@@ -139,6 +141,9 @@ var aiTerms = []aiTerm{
 	{"tool calling", strong, anyCase},
 	{"function calling", strong, anyCase},
 	{"coding agent*", strong, anyCase},
+	{"coding assistant*", strong, anyCase},
+	{"coding model*", strong, anyCase},
+	{"speculative decoding", strong, anyCase},
 	{"multiagent", strong, anyCase},
 	{"chatbot*", strong, anyCase},
 	{"agentic", strong, anyCase},
@@ -151,10 +156,11 @@ var aiTerms = []aiTerm{
 	{"vector database*", strong, anyCase},
 	{"embedding model*", strong, anyCase},
 	{"model context protocol", strong, anyCase},
+	{"modelcontextprotocol", strong, anyCase}, // its GitHub organisation
 	{"segment anything", strong, anyCase},
 	{"responsible scaling", strong, anyCase},
-	{"mcp", weak, upperOnly},
-	{"lora", weak, anyCase}, // also the LoRa radio
+	{"mcp", strong, upperOnly}, // in tech headlines, the Model Context Protocol
+	{"lora", weak, anyCase},    // also the LoRa radio
 	{"distillation", weak, anyCase},
 	{"misalignment", weak, anyCase},
 	{"deep research", weak, anyCase},
@@ -185,6 +191,9 @@ var aiTerms = []aiTerm{
 	{"facial recognition", weak, anyCase},
 	{"face recognition", weak, anyCase},
 	{"benchmark*", weak, anyCase},
+	{"swe bench*", strong, anyCase}, // the benchmarks models are compared on
+	{"mmlu", strong, anyCase},
+	{"humaneval", strong, anyCase},
 	{"transformer", weak, anyCase}, // also the power grid's
 	{"adversarial", weak, anyCase},
 	{"agent", weak, anyCase}, // also the FBI's and football's
@@ -211,6 +220,7 @@ var aiTerms = []aiTerm{
 	{"cohere", weak, anyCase},
 	{"perplexity", weak, anyCase},
 	{"mistral", weak, anyCase},
+	{"mistralai", strong, anyCase}, // its Hugging Face and GitHub name
 	{"minimax", weak, anyCase},
 	{"kimi", weak, anyCase},
 	{"nvidia", weak, anyCase},
@@ -222,6 +232,10 @@ var aiTerms = []aiTerm{
 	{"sora #", strong, anyCase},
 	{"claude", strong, anyCase}, // see aiVetoes for the other Claudes
 	{"claude#", strong, anyCase},
+	// Claude's fourth generation, often named without "Claude"; the Opus
+	// codec is at 1.x.
+	{"opus 4", strong, anyCase},
+	{"sonnet 4", strong, anyCase},
 	{"gemini #", strong, anyCase},
 	{"gemini#", strong, anyCase},
 	{"gemini pro", strong, anyCase},
@@ -235,8 +249,15 @@ var aiTerms = []aiTerm{
 	{"llama #", strong, anyCase},
 	{"llama#", strong, anyCase},
 	{"code llama", strong, anyCase},
+	{"mistral #", strong, anyCase},
 	{"mixtral", strong, anyCase},
 	{"codestral", strong, anyCase},
+	{"ministral", strong, anyCase},
+	{"magistral", strong, anyCase},
+	{"devstral", strong, anyCase},
+	{"pixtral", strong, anyCase},
+	{"nemotron*", strong, anyCase},
+	{"hunyuan*", strong, anyCase},
 	{"qwen*", strong, anyCase},
 	{"doubao", strong, anyCase},
 	{"ernie bot", strong, anyCase},
@@ -250,6 +271,8 @@ var aiTerms = []aiTerm{
 	{"nano banana", strong, anyCase},
 	{"copilot*", strong, anyCase},
 	{"apple intelligence", strong, anyCase},
+	{"google antigravity", strong, anyCase}, // "antigravity" alone is physics
+	{"synthid", strong, anyCase},
 	{"alphafold", strong, anyCase},
 	{"alphago", strong, anyCase},
 	{"alphazero", strong, anyCase},
@@ -312,6 +335,9 @@ var aiTerms = []aiTerm{
 	{"gb200*", weak, anyCase},
 	{"blackwell", weak, anyCase},
 	{"hbm", weak, anyCase},
+	{"dgx", weak, anyCase}, // Nvidia's machines for AI, and a stock ticker
+	{"dgx spark", strong, anyCase},
+	{"dgx cloud", strong, anyCase},
 	{"data center*", weak, anyCase},
 	{"datacenter*", weak, anyCase},
 
@@ -323,26 +349,23 @@ var aiTerms = []aiTerm{
 	{"autonomous", weak, anyCase},
 	{"autopilot", weak, anyCase},
 	{"waymo", weak, anyCase},
+	{"robotaxi*", strong, anyCase}, // a taxi with no driver is autonomy by definition
 	{"embodied", weak, anyCase},
 
 	// People whose names alone make AI news.
+	// Some surnames are theirs alone; the others need the first name.
+	{"amodei", strong, anyCase},
+	{"hassabis", strong, anyCase},
+	{"sutskever", strong, anyCase},
+	{"karpathy", strong, anyCase},
+	{"lecun", strong, anyCase},
 	{"sam altman", strong, anyCase},
-	{"dario amodei", strong, anyCase},
-	{"demis hassabis", strong, anyCase},
-	{"ilya sutskever", strong, anyCase},
 	{"geoffrey hinton", strong, anyCase},
-	{"yann lecun", strong, anyCase},
-	{"andrej karpathy", strong, anyCase},
 	{"fei fei li", strong, anyCase},
 	{"mustafa suleyman", strong, anyCase},
 	{"mira murati", strong, anyCase},
 	{"andrew ng", strong, anyCase},
-	{"altman", weak, anyCase},
-	{"amodei", weak, anyCase},
-	{"hassabis", weak, anyCase},
-	{"sutskever", weak, anyCase},
-	{"karpathy", weak, anyCase},
-	{"lecun", weak, anyCase},
+	{"altman", weak, anyCase}, // also Robert Altman's films
 	{"hinton", weak, anyCase},
 	{"jensen huang", weak, anyCase},
 }
@@ -557,6 +580,10 @@ func (t compiledTerm) matchAt(toks []token, i int) bool {
 		return first == strings.ToUpper(first)
 	case notTitle:
 		return first == strings.ToUpper(first) || first == strings.ToLower(first)
+	case mixedCase:
+		_, size := utf8.DecodeRuneInString(first)
+		rest := first[size:]
+		return rest != strings.ToLower(rest) && first != strings.ToUpper(first)
 	}
 	return true
 }

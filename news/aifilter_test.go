@@ -208,8 +208,11 @@ func TestAITermsMatchThemselves(t *testing.T) {
 			sample = append(sample, w)
 		}
 		s := strings.Join(sample, " ")
-		if term.rule != anyCase {
+		switch term.rule {
+		case notTitle, upperOnly:
 			s = strings.ToUpper(s)
+		case mixedCase:
+			s = s[:1] + strings.ToUpper(s[1:2]) + s[2:]
 		}
 		found := false
 		for _, got := range matchAITerms("Today: " + s + " news") {
@@ -229,6 +232,7 @@ func TestAICaseRules(t *testing.T) {
 		{"AI", true}, {"ai", true}, {"Ai", false},
 		{"RAG", true}, {"rag", false}, {"Rag", false},
 		{"AGI", true}, {"agi", true}, {"Agi", false},
+		{"MoE", true}, {"moE", true}, {"MOE", false}, {"Moe", false}, {"moe", false},
 	}
 	for _, tt := range tests {
 		if got := len(matchAITerms(tt.text)) > 0; got != tt.want {
@@ -247,6 +251,10 @@ func FuzzAIScore(f *testing.F) {
 		}
 		if LooksLikeAI(title, text, []string{category}) != (s >= AIThreshold) {
 			t.Fatal("LooksLikeAI disagrees with AIScore")
+		}
+		r := AIRelevance(title, text, []string{category})
+		if r < 0 || r > 1 || (r >= AIRelevant) != (s >= AIThreshold) {
+			t.Fatalf("AIRelevance %v disagrees with AIScore %d", r, s)
 		}
 	})
 }
