@@ -9,7 +9,9 @@ import (
 // The AI filter keeps, from general technology outlets (sources marked
 // filter="ai"), the items that are about artificial intelligence. It is a
 // keyword filter until a trained classifier exists: explainable, fast and
-// tested against labelled headlines (see aifilter_test.go for the figures).
+// measured on hand-labelled headlines (relevance_test.go and
+// testdata/relevance/README.md have the figures). AIRelevance (relevance.go)
+// is the same decision as a score in [0, 1].
 
 // AIThreshold is the score from which an item counts as AI news: one strong
 // term in the title or categories, or a weak one there backed by another hit,
