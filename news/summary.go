@@ -434,6 +434,10 @@ func summarySelect(cands []summaryCand, sims *summarySims) (tldr, takeaways []Se
 	}
 	var chosen []int
 	used := make(map[int64]int) // sentences chosen per outlet
+	lower := make([]string, n)
+	for i, c := range cands {
+		lower[i] = strings.ToLower(c.text)
+	}
 	maxSim := func(i int) float64 {
 		m := 0.0
 		for _, c := range chosen {
@@ -448,7 +452,7 @@ func summarySelect(cands []summaryCand, sims *summarySims) (tldr, takeaways []Se
 			return true
 		}
 		for _, c := range chosen {
-			a, b := strings.ToLower(cands[i].text), strings.ToLower(cands[c].text)
+			a, b := lower[i], lower[c]
 			if strings.Contains(a, b) || strings.Contains(b, a) {
 				return true
 			}
@@ -462,22 +466,18 @@ func summarySelect(cands []summaryCand, sims *summarySims) (tldr, takeaways []Se
 	for _, c := range cands {
 		sources[c.source] = true
 	}
-	echoed := func(i int) bool {
-		if len(sources) < 2 {
-			return true
+	echoed := make([]bool, n)
+	for i := range cands {
+		echoed[i] = len(sources) < 2
+		for j := 0; j < n && !echoed[i]; j++ {
+			echoed[i] = cands[j].source != cands[i].source && sims.plain[i*n+j] >= summaryEcho
 		}
-		for j := range cands {
-			if cands[j].source != cands[i].source && sims.plain[i*n+j] >= summaryEcho {
-				return true
-			}
-		}
-		return false
 	}
 	// pick returns the best candidate by MMR, or -1.
 	pick := func(titleFactor float64) int {
 		best, bestV := -1, math.Inf(-1)
 		for _, i := range order {
-			if slices.Contains(chosen, i) || repeats(i) || !echoed(i) {
+			if slices.Contains(chosen, i) || !echoed[i] || repeats(i) {
 				continue
 			}
 			rel := cands[i].score / top
