@@ -209,7 +209,9 @@ func sentenceWords(s string) int {
 // labels, tag lists.
 func isBoilerSentence(s string) bool {
 	l := strings.ToLower(s)
-	for _, p := range []string{"read more", "continue reading", "subscribe", "sign up", "click here", "comments", "score:", "by:", "discussion:", "show hn", "ask hn", "tell hn", "launch hn", "tags:", "share this", "follow us", "the post "} {
+	for _, p := range []string{"read more", "continue reading", "subscribe", "sign up", "click here", "comments", "score:", "by:", "discussion:", "show hn", "ask hn", "tell hn", "launch hn", "tags:", "share this", "follow us", "the post ",
+		// the fields of aggregator feeds
+		"related:", "action:", "organization:", "source:", "type:", "downloads:", "likes:", "upvotes:", "authors:", "github stars:"} {
 		if strings.HasPrefix(l, p) {
 			if p != "the post " || strings.Contains(l, "appeared first on") {
 				return true
@@ -217,6 +219,11 @@ func isBoilerSentence(s string) bool {
 		}
 	}
 	if strings.Contains(l, "appeared first on") {
+		return true
+	}
+	// A feed's excerpt cut mid-sentence ("However, effe...") is not a
+	// sentence the outlet wrote.
+	if t := strings.TrimRight(s, "\"'”’)"); strings.HasSuffix(t, "...") || strings.HasSuffix(t, "…") {
 		return true
 	}
 	// Bare links, and sentences that are mostly links or numbers.
@@ -543,7 +550,11 @@ func sentencesOf(s string) []string {
 			r, n = utf8.DecodeRuneInString(s[i:])
 		}
 		switch r {
-		case '\n', '\r', '|', '•', '\u2028', '\u2029':
+		case '\n':
+			if !wrapped(s, start, i) {
+				emit(i, i+n)
+			}
+		case '\r', '|', '•', '\u2028', '\u2029':
 			emit(i, i+n)
 		case '。', '！', '？', '；':
 			end := skipClosers(s, i+n)
@@ -569,6 +580,23 @@ func sentencesOf(s string) []string {
 	}
 	emit(len(s), len(s))
 	return out
+}
+
+// wrapped reports whether the newline at i only wraps a line: the text
+// before it (since start) ends in a word or a comma and the next line goes
+// on in lower case. Paper abstracts come hard-wrapped.
+func wrapped(s string, start, i int) bool {
+	before := strings.TrimRightFunc(s[start:i], unicode.IsSpace)
+	if before == "" {
+		return false
+	}
+	last, _ := utf8.DecodeLastRuneInString(before)
+	if !(unicode.IsLetter(last) || unicode.IsDigit(last) || last == ',') {
+		return false
+	}
+	after := strings.TrimLeft(s[i+1:], " \t")
+	next, _ := utf8.DecodeRuneInString(after)
+	return unicode.IsLower(next)
 }
 
 // skipClosers returns the index after any closing quotes and brackets at i.

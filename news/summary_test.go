@@ -273,6 +273,7 @@ func TestSentencesOf(t *testing.T) {
 		{"chinese", "谷歌发布了新模型。性能提升明显！你会用吗？", []string{"谷歌发布了新模型。", "性能提升明显！", "你会用吗？"}},
 		{"chinese list", "1、GoogleGeminiApp重磅更新！淘宝闪购响应新规。", []string{"GoogleGeminiApp重磅更新！", "淘宝闪购响应新规。"}},
 		{"chinese quote", "他说：“模型很好。”然后离开了。", []string{"他说：“模型很好。”", "然后离开了。"}},
+		{"hard-wrapped lines", "Post-training with RL can\nenhance reasoning without supervised fine-tuning.\nHowever, it is costly.", []string{"Post-training with RL can\nenhance reasoning without supervised fine-tuning.", "However, it is costly."}},
 		{"empty", "", nil},
 		{"space only", " \n\t ", nil},
 	}
@@ -305,6 +306,8 @@ func TestIsBoilerSentence(t *testing.T) {
 		{"AI, Machine Learning, Research, Nvidia", true},
 		{"#ai #ml #llm #research", true},
 		{"Organization: ByteDance Seed", true},
+		{"Related: Enabling Versatile Controls for Video Diffusion Models", true},
+		{"Post-training language models with reinforcement learning can enhance effe...", true},
 		{"⭐ 21,066 stars 🍴 3,295 forks 📈 12,608 stars today", true},
 		{"The post-training recipe improves reasoning on math benchmarks.", false},
 		{"OpenAI released two open-weight models under the Apache 2.0 license.", false},
