@@ -19,7 +19,7 @@ import (
 // holds in memory at once.
 const storyPageSize = 100
 
-const storyColumns = `st.id, st.lead_article_id, st.first_seen, st.updated, st.article_count, ` + articleColumns
+const storyColumns = `st.id, st.lead_article_id, st.first_seen, st.updated, st.article_count, st.version, ` + articleColumns
 
 // CROSS JOIN keeps stories as the outer loop: a page of the list is a range
 // of stories_updated and one primary-key probe of articles per story, never
@@ -84,7 +84,7 @@ func scanStory(row rowScanner) (store.StoryRecord, error) {
 		rec            store.StoryRecord
 		first, updated sql.NullInt64
 	)
-	lead, err := scanArticle(prefixScanner{row, []any{&rec.ID, &rec.Lead, &first, &updated, &rec.Count}})
+	lead, err := scanArticle(prefixScanner{row, []any{&rec.ID, &rec.Lead, &first, &updated, &rec.Count, &rec.Version}})
 	if err != nil {
 		return store.StoryRecord{}, err
 	}
@@ -196,6 +196,22 @@ func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
 	return nil
 }
 
+// holdsLease checks, inside the write transaction tx, that l is held and
+// unexpired at now (unix ms); ErrLeaseLost when it is not. The transaction
+// holds the file's write lock from its BEGIN IMMEDIATE, so no other process
+// can take the lease over between the check and the commit.
+func holdsLease(ctx context.Context, tx *sql.Tx, l store.Lease, now int64) error {
+	var held bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM leases
+		WHERE name = ? AND holder = ? AND expires > ?)`, l.Name, l.Holder, now).Scan(&held); err != nil {
+		return fmt.Errorf("check lease %s: %w", l.Name, err)
+	}
+	if !held {
+		return fmt.Errorf("lease %s of %s: %w", l.Name, l.Holder, store.ErrLeaseLost)
+	}
+	return nil
+}
+
 // checkStories refuses what would store a story no page can show, before
 // anything is written.
 func checkStories(as []store.Assignment, stories []news.Story) error {
@@ -217,10 +233,9 @@ func checkStories(as []store.Assignment, stories []news.Story) error {
 
 // SaveStories writes assignments and stories in one transaction on the
 // writer connection, where the group writer's transactions and every other
-// write queue too. The lease is checked inside the transaction, which holds
-// the file's write lock from its BEGIN IMMEDIATE: no other process can take
-// the lease over between the check and the commit. An assignment of an
-// article that is no longer stored is skipped.
+// write queue too, the lease checked inside it (holdsLease). Each write of
+// a story raises its version, which makes its analysis and insight stale.
+// An assignment of an article that is no longer stored is skipped.
 func (s *Store) SaveStories(ctx context.Context, l store.Lease, as []store.Assignment, stories []news.Story) error {
 	if err := checkLease(l); err != nil {
 		return fmt.Errorf("save stories: %w", err)
@@ -234,13 +249,8 @@ func (s *Store) SaveStories(ctx context.Context, l store.Lease, as []store.Assig
 	}
 	defer tx.Rollback()
 	now := s.now().UnixMilli()
-	var held bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM leases
-		WHERE name = ? AND holder = ? AND expires > ?)`, l.Name, l.Holder, now).Scan(&held); err != nil {
-		return fmt.Errorf("save stories: check lease %s: %w", l.Name, err)
-	}
-	if !held {
-		return fmt.Errorf("save stories: lease %s of %s: %w", l.Name, l.Holder, store.ErrLeaseLost)
+	if err := holdsLease(ctx, tx, l, now); err != nil {
+		return fmt.Errorf("save stories: %w", err)
 	}
 	if len(as) > 0 {
 		assign, err := tx.PrepareContext(ctx, `UPDATE articles SET story_id = ?, duplicate_of = ?, clustered_at = ?
@@ -250,7 +260,9 @@ func (s *Store) SaveStories(ctx context.Context, l store.Lease, as []store.Assig
 		}
 		defer assign.Close()
 		// A story's id is its founding article's: when that article moves
-		// to another story, the story it founded was merged away.
+		// to another story, the story it founded was merged away. The
+		// trigger stories_delete_analysis (0004) deletes its analysis,
+		// entity rows and insight with it.
 		merged, err := tx.PrepareContext(ctx, `DELETE FROM stories WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("save stories: %w", err)
@@ -273,8 +285,9 @@ func (s *Store) SaveStories(ctx context.Context, l store.Lease, as []store.Assig
 	}
 	if len(stories) > 0 {
 		upsert, err := tx.PrepareContext(ctx, `INSERT INTO stories
-			(id, lead_article_id, first_seen, updated, article_count) VALUES (?1, ?2, ?3, ?4, ?5)
-			ON CONFLICT(id) DO UPDATE SET lead_article_id = ?2, first_seen = ?3, updated = ?4, article_count = ?5`)
+			(id, lead_article_id, first_seen, updated, article_count, version) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+			ON CONFLICT(id) DO UPDATE SET lead_article_id = ?2, first_seen = ?3, updated = ?4, article_count = ?5,
+				version = version + 1`)
 		if err != nil {
 			return fmt.Errorf("save stories: %w", err)
 		}

@@ -80,6 +80,15 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"EachStory", testEachStory},
 		{"StoriesVersion", testStoriesVersion},
 		{"StoriesContextCanceled", testStoriesContextCanceled},
+		{"StoryVersion", testStoryVersion},
+		{"StoriesToAnalyse", testStoriesToAnalyse},
+		{"SaveAnalysesRoundTrip", testSaveAnalysesRoundTrip},
+		{"SaveAnalysesBadInput", testSaveAnalysesBadInput},
+		{"AnalysisMerge", testAnalysisMerge},
+		{"StoryRefs", testStoryRefs},
+		{"InsightRoundTrip", testInsightRoundTrip},
+		{"StoriesForInsight", testStoriesForInsight},
+		{"AnalysisContextCanceled", testAnalysisContextCanceled},
 	}
 	// The tests that move the store's clock.
 	clocked := []struct {
@@ -88,6 +97,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 	}{
 		{"LeaseExpires", testLeaseExpires},
 		{"SaveStoriesLeaseLost", testSaveStoriesLeaseLost},
+		{"SaveAnalysesLeaseLost", testSaveAnalysesLeaseLost},
 	}
 	run := func(name string, fn func(t *testing.T, s store.Store, c *Clock)) {
 		t.Run(name, func(t *testing.T) {
