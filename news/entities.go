@@ -100,7 +100,7 @@ func EntityKey(name string) string {
 	if len(toks) == 0 {
 		return ""
 	}
-	if m, ok := lexIdx.matchAt(toks, 0, false); ok && m.end+len(m.tail) == len(toks) {
+	if m, ok := lexIdx.matchAt(toks, 0, false); ok && m.end+m.tailToks == len(toks) {
 		return lexicon[m.alias.entry].key
 	}
 	return slugOf(toks)
@@ -336,7 +336,7 @@ func (f *entField) lexiconHits(hits []entHit) []entHit {
 		if !ok {
 			continue
 		}
-		end := m.end + len(m.tail)
+		end := m.end + m.tailToks
 		if slices.Contains(f.covered[i:end], true) {
 			continue
 		}
@@ -461,7 +461,16 @@ func (f *entField) nameLike(i int, evidence map[string]bool) bool {
 	if !t.capital || t.allCaps {
 		return false
 	}
-	return f.free(i) || evidence[t.lower]
+	if f.free(i) || evidence[t.lower] {
+		return true
+	}
+	// A sentence may start with a name of two words: "Zorblax Robotics
+	// trains ...". The second word's capital is the writer's choice.
+	if i+1 < len(f.toks) {
+		n := f.toks[i+1]
+		return n.gap == gapSpace && n.capital && !n.allCaps && f.free(i+1) && !f.covered[i+1] && !notName(n.lower)
+	}
+	return false
 }
 
 // notName reports whether a capitalised word is a common word, a
@@ -711,9 +720,10 @@ func (x *lexIndex) vetoAt(toks []etok, i int) int {
 
 // lexMatch is an alias found at a word, with the version after it.
 type lexMatch struct {
-	alias lexAlias
-	end   int      // the word after the alias
-	tail  []string // the version's words, lower case
+	alias    lexAlias
+	end      int      // the word after the alias
+	tail     []string // the version's words, lower case
+	tailToks int      // the words after end that the version took
 }
 
 // matchAt finds the longest alias starting at word i, with its version.
@@ -728,7 +738,7 @@ func (x *lexIndex) matchAt(toks []etok, i int, cased bool) (lexMatch, bool) {
 		}
 		m := lexMatch{alias: a, end: i + len(a.words)}
 		if lexicon[a.entry].flags&lexVersions != 0 {
-			m.tail = versionTail(toks, m.end, "")
+			m.tail, m.tailToks = versionTail(toks, m.end, "")
 		}
 		if a.needVersion && len(m.tail) == 0 {
 			continue
@@ -753,8 +763,8 @@ func (x *lexIndex) matchAt(toks []etok, i int, cased bool) (lexMatch, bool) {
 		if !isVersionWord(rest) {
 			continue
 		}
-		tail := versionTail(toks, i+1, rest)
-		return lexMatch{alias: a, end: i + 1, tail: tail}, true
+		tail, n := versionTail(toks, i+1, rest)
+		return lexMatch{alias: a, end: i + 1, tail: tail, tailToks: n}, true
 	}
 	return lexMatch{}, false
 }
@@ -807,9 +817,10 @@ var tailWords = map[string]bool{
 // i; glued is a version already read from the name's own word ("3" of
 // "Qwen3"). A version holds a number, so "Gemini Pro" has none but
 // "Gemini 3 Pro" has "3 pro"; parameter counts ("8B") are not versions.
-func versionTail(toks []etok, i int, glued string) []string {
+// It returns the version's words and how many words of toks it took.
+func versionTail(toks []etok, i int, glued string) ([]string, int) {
 	var tail []string
-	hasNumber := false
+	hasNumber, took := false, 0
 	if glued != "" {
 		tail, hasNumber = append(tail, glued), true
 	}
@@ -827,13 +838,14 @@ func versionTail(toks []etok, i int, glued string) []string {
 			continue
 		}
 		tail = append(tail, t.lower)
+		took++
 	}
 	if !hasNumber {
-		return nil
+		// Edition words without a number are no version: "Claude Opus"
+		// is only "claude".
+		return nil, 0
 	}
-	// Trailing edition words belong to the version; leading ones without
-	// a number after them do not ("Claude Opus" is only "claude").
-	return tail
+	return tail, took
 }
 
 // isVersionWord reports whether a word with digits reads as a version
