@@ -33,19 +33,19 @@ const (
 	analysisQuery = `SELECT version, analysed, outlets, data FROM story_analysis WHERE story_id = ?`
 	insightQuery  = `SELECT version, data FROM story_insights WHERE story_id = ?`
 	// The stories naming any of the keys in ?1 (a JSON array), first seen
-	// in [?2, ?3), without ?4: per key a range of story_entities_seen, then
-	// a probe of story_analysis per story for its score. Only the best ?5
-	// are joined to their story and lead for dates and title.
-	storyRefsQuery = `SELECT h.story_id, h.base_score, h.outlets, h.entities, h.topics, st.first_seen, st.updated, a.title
-		FROM (SELECT an.story_id, an.base_score, an.outlets, an.entities, an.topics
-			FROM (SELECT DISTINCT e.story_id FROM json_each(?1) k
-				CROSS JOIN story_entities e ON e.entity = k.value AND e.first_seen >= ?2 AND e.first_seen < ?3
-				WHERE e.story_id <> ?4) m
-			CROSS JOIN story_analysis an ON an.story_id = m.story_id
-			ORDER BY an.base_score DESC, an.story_id DESC LIMIT ?5) h
+	// in [?2, ?3), without ?4: per key a range of story_entities_seen, which
+	// covers story id and score, so the best ?5 are chosen from the index
+	// alone; only they are read from story_analysis, stories and articles.
+	// A story's rows all carry its one score: max() merely picks it.
+	storyRefsQuery = `SELECT h.story_id, h.score, an.outlets, an.entities, an.topics, st.first_seen, st.updated, a.title
+		FROM (SELECT e.story_id, max(e.base_score) AS score FROM json_each(?1) k
+			CROSS JOIN story_entities e ON e.entity = k.value AND e.first_seen >= ?2 AND e.first_seen < ?3
+			WHERE e.story_id <> ?4
+			GROUP BY e.story_id ORDER BY score DESC, e.story_id DESC LIMIT ?5) h
+		CROSS JOIN story_analysis an ON an.story_id = h.story_id
 		CROSS JOIN stories st ON st.id = h.story_id
 		CROSS JOIN articles a ON a.id = st.lead_article_id
-		ORDER BY h.base_score DESC, h.story_id DESC`
+		ORDER BY h.score DESC, h.story_id DESC`
 	// A story's entity rows, found by the keys its stored analysis lists
 	// (primary-key probes; there is no index on story_id alone).
 	deleteEntitiesQuery = `DELETE FROM story_entities WHERE story_id = ?1 AND entity IN
@@ -222,7 +222,7 @@ func (s *Store) SaveAnalyses(ctx context.Context, l store.Lease, recs []store.An
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 			ON CONFLICT(story_id) DO UPDATE SET version = ?2, analysed = ?3, base_score = ?4, outlets = ?5,
 				entities = ?6, topics = ?7, data = ?8`,
-		`INSERT OR IGNORE INTO story_entities (entity, story_id, first_seen) VALUES (?, ?, ?)`,
+		`INSERT OR IGNORE INTO story_entities (entity, story_id, first_seen, base_score) VALUES (?, ?, ?, ?)`,
 	}
 	prepared := make([]*sql.Stmt, len(stmts))
 	for i, q := range stmts {
@@ -250,7 +250,7 @@ func (s *Store) SaveAnalyses(ctx context.Context, l store.Lease, recs []store.An
 			return fmt.Errorf("save analyses: story %d: %w", r.StoryID, err)
 		}
 		for _, k := range r.keys {
-			if _, err := insertEntity.ExecContext(ctx, k, r.StoryID, firstSeen); err != nil {
+			if _, err := insertEntity.ExecContext(ctx, k, r.StoryID, firstSeen, r.Rank.Base); err != nil {
 				return fmt.Errorf("save analyses: story %d: entity %q: %w", r.StoryID, k, err)
 			}
 		}
