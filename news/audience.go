@@ -21,24 +21,27 @@ type audienceRule struct {
 	// alone: the entities fire the rule without its topic (a regulator
 	// concerns policymakers; an org does not make a story investors' news).
 	alone bool
+	// needs: the rule fires only with such an entity (a CVE story is not
+	// safety research unless a model is in it).
+	needs bool
 	what  string // the reason's start
 }
 
 // audienceRules say, for each audience, what concerns it. A rule fires on
 // its topic, or on an entity of its kinds or flag.
 var audienceRules = []audienceRule{
-	{AudienceDevelopers, TopicOpenSource, []EntityKind{KindFramework}, lexDev, true, "open-source tools and models to build with"},
-	{AudienceDevelopers, TopicProducts, []EntityKind{KindFramework}, lexDev, true, "tools and APIs they build with"},
-	{AudienceDevelopers, TopicChips, []EntityKind{KindChip}, 0, false, "the hardware their models run on"},
-	{AudienceResearchers, TopicModels, []EntityKind{KindModel}, 0, true, "new models and research"},
-	{AudienceResearchers, TopicSafety, []EntityKind{KindModel}, 0, false, "safety research on models"},
-	{AudienceEnterprise, TopicSafety, nil, lexEnterprise, false, "security and safety risks"},
-	{AudienceEnterprise, TopicProducts, nil, lexEnterprise, true, "products businesses run"},
-	{AudienceEnterprise, TopicChips, []EntityKind{KindChip}, 0, false, "the compute they buy"},
-	{AudienceInvestors, TopicBusiness, []EntityKind{KindOrg}, 0, false, "funding, deals and markets"},
-	{AudienceInvestors, TopicChips, []EntityKind{KindChip, KindOrg}, 0, false, "the chip business"},
-	{AudiencePolicymakers, TopicPolicy, []EntityKind{KindRegulator}, 0, true, "regulation and policy"},
-	{AudiencePolicymakers, TopicSafety, []EntityKind{KindRegulator}, 0, false, "AI safety and its oversight"},
+	{AudienceDevelopers, TopicOpenSource, []EntityKind{KindFramework}, lexDev, true, false, "open-source tools and models to build with"},
+	{AudienceDevelopers, TopicProducts, []EntityKind{KindFramework}, lexDev, true, false, "tools and APIs they build with"},
+	{AudienceDevelopers, TopicChips, []EntityKind{KindChip}, 0, false, false, "the hardware their models run on"},
+	{AudienceResearchers, TopicModels, []EntityKind{KindModel}, 0, true, false, "new models and research"},
+	{AudienceResearchers, TopicSafety, []EntityKind{KindModel}, 0, false, true, "safety research on models"},
+	{AudienceEnterprise, TopicSafety, nil, lexEnterprise, false, false, "security and safety risks"},
+	{AudienceEnterprise, TopicProducts, nil, lexEnterprise, true, false, "products businesses run"},
+	{AudienceEnterprise, TopicChips, []EntityKind{KindChip}, 0, false, false, "the compute they buy"},
+	{AudienceInvestors, TopicBusiness, []EntityKind{KindOrg}, 0, false, false, "funding, deals and markets"},
+	{AudienceInvestors, TopicChips, []EntityKind{KindChip, KindOrg}, 0, false, false, "the chip business"},
+	{AudiencePolicymakers, TopicPolicy, []EntityKind{KindRegulator}, 0, true, false, "regulation and policy"},
+	{AudiencePolicymakers, TopicSafety, []EntityKind{KindRegulator}, 0, false, false, "AI safety and its oversight"},
 }
 
 // Points of a rule: by the rank of the topic that fired it, or for the
@@ -61,21 +64,25 @@ func AudiencesFor(topics []Topic, ents []Entity) []Audience {
 	type cand struct {
 		who    string
 		score  float64
+		entity float64 // entity points count once per audience, however many rules name them
 		best   float64 // the points of the rule that gives the reason
 		reason string
 	}
 	var cands []cand
-	add := func(who string, pts float64, reason string) {
+	add := func(who string, topicPts, entityPts float64, reason string) {
+		pts := topicPts + entityPts
 		for i := range cands {
-			if cands[i].who == who {
-				if pts > cands[i].best {
-					cands[i].reason, cands[i].best = reason, pts
+			c := &cands[i]
+			if c.who == who {
+				if pts > c.best {
+					c.reason, c.best = reason, pts
 				}
-				cands[i].score += pts
+				c.score += topicPts + max(0, entityPts-c.entity)
+				c.entity = max(c.entity, entityPts)
 				return
 			}
 		}
-		cands = append(cands, cand{who, pts, pts, reason})
+		cands = append(cands, cand{who, pts, entityPts, pts, reason})
 	}
 	for _, r := range audienceRules {
 		pts := 0.0
@@ -85,13 +92,17 @@ func AudiencesFor(topics []Topic, ents []Entity) []Audience {
 			}
 		}
 		names := ruleEntities(r, ents)
-		if len(names) > 0 && r.alone {
-			pts += entityRulePoints
-		}
-		if pts == 0 {
+		if r.needs && len(names) == 0 {
 			continue
 		}
-		add(r.who, pts, reasonFor(r.what, names))
+		entityPts := 0.0
+		if len(names) > 0 && r.alone {
+			entityPts = entityRulePoints
+		}
+		if pts+entityPts == 0 {
+			continue
+		}
+		add(r.who, pts, entityPts, reasonFor(r.what, names))
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int {
 		if a.score != b.score {

@@ -164,6 +164,7 @@ func TestAudiencesForRules(t *testing.T) {
 		{"open source", []Topic{TopicOpenSource}, []Entity{ent("vllm", "vLLM", KindFramework)}, AudienceDevelopers, "vLLM", "", AudiencePolicymakers, 3},
 		{"research", []Topic{TopicModels}, []Entity{ent("deepseek-v4", "DeepSeek-V4", KindModel), ent("deepseek", "DeepSeek", KindOrg)}, AudienceResearchers, "DeepSeek-V4", "", AudienceInvestors, 3},
 		{"security", []Topic{TopicSafety}, []Entity{ent("copilot", "Copilot", KindProduct)}, AudienceEnterprise, "Copilot", "", "", 3},
+		{"a vulnerability in a framework", []Topic{TopicSafety}, []Entity{ent("langchain", "LangChain", KindFramework)}, AudienceEnterprise, "", AudienceDevelopers, AudienceResearchers, 3},
 		{"funding", []Topic{TopicBusiness}, []Entity{ent("anthropic", "Anthropic", KindOrg)}, AudienceInvestors, "Anthropic", "", AudienceDevelopers, 3},
 		{"policy", []Topic{TopicPolicy}, []Entity{ent("eu-ai-act", "EU AI Act", KindRegulator), ent("european-commission", "European Commission", KindRegulator)}, AudiencePolicymakers, "EU AI Act", "", "", 3},
 		{"chips", []Topic{TopicChips}, []Entity{ent("nvidia", "Nvidia", KindOrg), ent("h100", "Nvidia H100", KindChip)}, AudienceDevelopers, "Nvidia H100", AudienceInvestors, "", 3},
