@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,13 +62,20 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	axe, err := os.ReadFile(e2eAxePath)
 	e2eNeed(t, err == nil, "no axe-core (run npm ci in e2e/node): %v", err)
 
-	feeds := e2eLoadFeeds(t, time.Now(), 40)
-	word, wantTitle := e2eSearchWord(feeds)
+	feeds := e2eLoadReplay(t, time.Now())
+	word, wantTitle := e2eSearchWord(feeds, e2eSearchPage)
 	if word == "" {
 		t.Fatal("no word to search for in the titles of the test feeds")
 	}
 	feedSrv := e2eFeedServer(t, feeds)
-	recap := e2eStartRecap(t, feedSrv, feeds, word)
+	recap := e2eStartRecap(t, feedSrv, feeds)
+	chosen := e2eAwaitStory(t, recap, e2eAnalysedWithin)
+	recap.waitFor(t, "search results for "+word, 60*time.Second, func() (bool, string) {
+		code, body := recap.get("/search?q=" + url.QueryEscape(word))
+		return code == http.StatusOK && strings.Contains(body, "<mark>"), fmt.Sprintf("%d %.300s", code, body)
+	})
+	t.Logf("replayed %d items; story %d chosen (%d outlets, %d articles) after %s",
+		e2eItemCount(feeds), chosen.Story.ID, chosen.Story.OutletCount, chosen.Story.ArticleCount, chosen.Waited.Round(100*time.Millisecond))
 
 	shots := os.Getenv("RECAP_SCREENSHOTS")
 	if shots == "" {
@@ -112,8 +121,9 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	b.scheme("light")
 	b.viewport(e2eDesktop)
 	b.checkArticleRedirect(b.checkHome(feeds))
-	storyPath := b.mostCoveredStory()
+	storyPath := "/stories/" + strconv.FormatInt(chosen.Story.ID, 10)
 	b.checkStory(storyPath)
+	b.checkStorySections(storyPath)
 	searchPath := b.checkSearch(word, wantTitle)
 	sourcePath := b.checkSources(feeds)
 
@@ -126,8 +136,10 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 			b.viewport(vp)
 			b.open("/")
 			b.screenshot(fmt.Sprintf("home-%s-%s", scheme, vp.name))
-			b.open(storyPath)
-			b.screenshot(fmt.Sprintf("story-%s-%s", scheme, vp.name))
+			if scheme == "light" || vp == e2eDesktop {
+				b.open(storyPath)
+				b.fullPageScreenshot(fmt.Sprintf("story-%s-%s", scheme, vp.name))
+			}
 		}
 		b.viewport(e2eDesktop)
 		for _, p := range []string{"/", storyPath, searchPath, "/sources", sourcePath} {
@@ -146,7 +158,7 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	e2eCheckNoScript(t, recap.Base, []string{"/", storyPath, searchPath, "/sources", sourcePath})
 
 	if os.Getenv("RECAP_UPDATE_DOCS") == "1" {
-		for _, name := range []string{"home-light-desktop", "home-dark-phone", "story-light-desktop"} {
+		for _, name := range []string{"home-light-desktop", "home-dark-phone", "story-light-desktop", "story-dark-desktop", "story-light-phone"} {
 			e2eCopyFile(t, filepath.Join(shots, name+".png"), filepath.Join("docs", "screenshots", name+".png"))
 		}
 	}
@@ -157,37 +169,72 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	recap.Stop(t)
 }
 
+// e2eSearchPage is how many results a page of search shows (the server's
+// default page size).
+const e2eSearchPage = 30
+
 // e2eSearchWord picks the word (of six letters or more) that most titles of
-// the test feeds share, so the results page shows several highlighted
-// matches, and returns it with the newest title that has it. Outlet names
-// are left out: every summary of an outlet names it, which would bury the
-// title matches.
-func e2eSearchWord(feeds []e2eFeed) (word, title string) {
-	count := map[string]int{}
+// the test feeds share while no more than page articles can match it (in
+// a title or a summary), so the results page shows several highlighted
+// matches and must show them all. It returns the word with the newest
+// title that has it, from a feed whose every item is stored and whose link
+// no other item has (so the article carries that title). Outlet names are
+// left out: every summary of an outlet names it.
+func e2eSearchWord(feeds []e2eFeed, page int) (word, title string) {
 	outlet := map[string]bool{}
+	links := map[string]int{}
 	for _, f := range feeds {
 		for _, w := range strings.Fields(f.Title) {
 			outlet[strings.ToLower(w)] = true
 		}
+		for _, it := range f.Items {
+			links[it.Link]++
+		}
 	}
+	words := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+	}
+	titles := map[string]int{}
 	newest := map[string]e2eItem{}
 	for _, f := range feeds {
+		if f.Filter != "" {
+			continue
+		}
 		for _, it := range f.Items {
 			seen := map[string]bool{}
-			for _, w := range strings.FieldsFunc(it.Title, func(r rune) bool { return !unicode.IsLetter(r) }) {
+			for _, w := range words(it.Title) {
 				if len(w) < 6 || seen[w] || outlet[strings.ToLower(w)] {
 					continue
 				}
 				seen[w] = true
-				count[w]++
-				if n, ok := newest[w]; !ok || it.Published.After(n.Published) {
+				titles[w]++
+				if n, ok := newest[w]; links[it.Link] == 1 && (!ok || it.Published.After(n.Published)) {
 					newest[w] = it
 				}
 			}
 		}
 	}
-	for w, n := range count {
-		if n > count[word] || (n == count[word] && w < word) {
+	// Every article whose text has the word in any form: an upper bound of
+	// what the search can match.
+	matches := map[string]map[string]bool{}
+	for _, f := range feeds {
+		for _, it := range f.Items {
+			text := strings.ToLower(it.Title + " " + it.Summary)
+			for w := range titles {
+				if strings.Contains(text, strings.ToLower(w)) {
+					if matches[w] == nil {
+						matches[w] = map[string]bool{}
+					}
+					matches[w][it.Link] = true
+				}
+			}
+		}
+	}
+	for w, n := range titles {
+		if _, ok := newest[w]; !ok || len(matches[w]) > page {
+			continue
+		}
+		if n > titles[word] || (n == titles[word] && w < word) {
 			word = w
 		}
 	}
@@ -273,9 +320,20 @@ func (b *e2eBrowser) viewport(vp e2eViewport) {
 // screenshot saves what the viewport shows as NAME.png.
 func (b *e2eBrowser) screenshot(name string) {
 	b.t.Helper()
+	b.capture(name, chromedp.CaptureScreenshot())
+}
+
+// fullPageScreenshot saves the whole page, beyond the viewport, as NAME.png.
+func (b *e2eBrowser) fullPageScreenshot(name string) {
+	b.t.Helper()
+	b.capture(name, chromedp.FullScreenshot(100))
+}
+
+func (b *e2eBrowser) capture(name string, shot chromedp.Action[[]byte]) {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -322,10 +380,15 @@ func (b *e2eBrowser) checkHome(feeds []e2eFeed) string {
 		if !strings.Contains(e.Meta, " ago") {
 			t.Errorf("home entry %d: meta %q says not how long ago", i, e.Meta)
 		}
+		known := false
 		for _, f := range feeds {
 			if strings.HasPrefix(e.Meta, f.Title+" ·") {
 				sources[f.Title] = true
+				known = true
 			}
+		}
+		if !known {
+			t.Errorf("home entry %d: meta %q names none of the sources", i, e.Meta)
 		}
 		if strings.Contains(e.Meta, "Fresh") {
 			fresh++
@@ -334,11 +397,13 @@ func (b *e2eBrowser) checkHome(feeds []e2eFeed) string {
 			collected++
 		}
 	}
-	if len(sources) != len(feeds) {
-		t.Errorf("home: entries name %d of the %d sources: %v; first meta %q", len(sources), len(feeds), sources, entries[0].Meta)
+	// The newest stories come from the outlets that publish most often,
+	// not from every one.
+	if len(sources) < 2 {
+		t.Errorf("home: entries name %d sources: %v; first meta %q", len(sources), sources, entries[0].Meta)
 	}
-	// The newest items were published minutes before the poll.
-	if !strings.Contains(entries[0].Meta, "Fresh") || fresh < 4 {
+	// The newest item was published minutes before the poll.
+	if !strings.Contains(entries[0].Meta, "Fresh") || fresh < 1 {
 		t.Errorf("home: %d entries labelled Fresh; first meta %q", fresh, entries[0].Meta)
 	}
 	if collected != len(entries) {
@@ -354,37 +419,6 @@ func (b *e2eBrowser) checkHome(feeds []e2eFeed) string {
 		t.Errorf("story: headline %q, the entry said %q", h1, first.Title)
 	}
 	return got
-}
-
-// mostCoveredStory returns the path of the story on the first page with
-// the most outlets: the one whose page shows what a story page is for.
-func (b *e2eBrowser) mostCoveredStory() string {
-	t := b.t
-	t.Helper()
-	b.open("/")
-	type entry struct {
-		Href     string `json:"href"`
-		Coverage string `json:"coverage"`
-	}
-	entries := e2eEval[[]entry](b, "home coverage", `[...document.querySelectorAll('main .entries .entry')].map(e => ({
-		href: e.querySelector('h2 a') ? e.querySelector('h2 a').getAttribute('href') : '',
-		coverage: e.querySelector('.coverage') ? e.querySelector('.coverage').innerText : '',
-	}))`)
-	best, most := "", 0
-	for _, e := range entries {
-		var n int
-		if _, err := fmt.Sscanf(e.Coverage, "%d outlet", &n); err != nil {
-			t.Errorf("home entry %s: coverage %q does not say how many outlets", e.Href, e.Coverage)
-		}
-		if n > most {
-			best, most = e.Href, n
-		}
-	}
-	if best == "" {
-		t.Fatal("home: no entry with its coverage")
-	}
-	t.Logf("the best-covered story on the first page: %s, %d outlets", best, most)
-	return best
 }
 
 // checkArticleRedirect opens the page of the article that started a story,
@@ -442,6 +476,64 @@ func (b *e2eBrowser) checkStory(path string) {
 	}
 }
 
+// e2eStorySections are the sections of an analysed story page, by the id
+// of their heading.
+var e2eStorySections = []struct{ id, heading string }{
+	{"tldr-h", "TL;DR"},
+	{"audience-h", "Who should care"},
+	{"takeaways-h", "Key takeaways"},
+	{"coverage-h", "Full coverage"},
+	{"timeline-h", "Timeline"},
+	{"related-h", "Related updates"},
+	{"ranked-h", "Why ranked"},
+}
+
+// checkStorySections checks that a person sees each section of the story
+// page: its heading, and entries in it, laid out with a size and not hidden.
+func (b *e2eBrowser) checkStorySections(path string) {
+	t := b.t
+	t.Helper()
+	b.open(path)
+	type section struct {
+		ID      string `json:"id"`
+		Heading string `json:"heading"`
+		Visible bool   `json:"visible"`
+		Entries int    `json:"entries"`
+	}
+	ids := make([]string, len(e2eStorySections))
+	for i, s := range e2eStorySections {
+		ids[i] = s.id
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e2eEval[[]section](b, "story sections", `(`+string(list)+`).map(id => {
+		const h = document.getElementById(id);
+		const s = h && h.closest('section');
+		if (!s) return {id, heading: '', visible: false, entries: 0};
+		const shown = el => {
+			const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+			return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.display !== 'none' && cs.opacity !== '0';
+		};
+		return {id, heading: h.innerText, visible: shown(s) && shown(h),
+			entries: [...s.querySelectorAll('li, blockquote')].filter(shown).length};
+	})`)
+	for i, s := range e2eStorySections {
+		g := got[i]
+		switch {
+		case g.Heading == "":
+			t.Errorf("story %s: no %q section", path, s.heading)
+		case !strings.EqualFold(strings.TrimSpace(g.Heading), s.heading):
+			t.Errorf("story %s: section %s is headed %q, want %q", path, s.id, g.Heading, s.heading)
+		case !g.Visible:
+			t.Errorf("story %s: section %q is not visible", path, s.heading)
+		case g.Entries == 0:
+			t.Errorf("story %s: section %q shows no entry", path, s.heading)
+		}
+	}
+}
+
 // checkSearch searches with the header's form and checks the highlighted
 // results; it returns the results' path.
 func (b *e2eBrowser) checkSearch(word, wantTitle string) string {
@@ -480,21 +572,24 @@ func (b *e2eBrowser) checkSearch(word, wantTitle string) string {
 	return got
 }
 
-// checkSources reads /sources and follows the first source; it returns the
-// source page's path.
+// checkSources reads /sources and follows the first source with articles of
+// its own (a source whose every item another source carried first has
+// none); it returns the source page's path.
 func (b *e2eBrowser) checkSources(feeds []e2eFeed) string {
 	t := b.t
 	t.Helper()
 	b.open("/sources")
 	type row struct {
-		Name   string `json:"name"`
-		Health string `json:"health"`
-		Href   string `json:"href"`
+		Name     string `json:"name"`
+		Health   string `json:"health"`
+		Href     string `json:"href"`
+		Articles string `json:"articles"`
 	}
 	rows := e2eEval[[]row](b, "sources table", `[...document.querySelectorAll('main table tbody tr')].map(r => ({
 		name: r.querySelector('th').innerText,
 		health: r.querySelector('td').innerText,
 		href: r.querySelector('th a').getAttribute('href'),
+		articles: r.querySelectorAll('td')[4].innerText,
 	}))`)
 	if len(rows) != len(feeds) {
 		t.Fatalf("/sources: %d rows, want %d: %+v", len(rows), len(feeds), rows)
@@ -511,13 +606,23 @@ func (b *e2eBrowser) checkSources(feeds []e2eFeed) string {
 			t.Errorf("/sources: no row for %s: %+v", f.Title, rows)
 		}
 	}
-	got := b.follow("follow the first source", chromedp.Click(chromedp.CSS("main table tbody tr th a")))
-	if got != rows[0].Href {
-		t.Errorf("the first source links %s, the click landed on %s", rows[0].Href, got)
+	first := -1
+	for i, r := range rows {
+		if n, err := strconv.Atoi(r.Articles); err == nil && n > 0 {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		t.Fatalf("/sources: no source has articles: %+v", rows)
+	}
+	got := b.follow("follow the first source with articles", chromedp.Click(chromedp.CSS(fmt.Sprintf("main table tbody tr:nth-child(%d) th a", first+1))))
+	if got != rows[first].Href {
+		t.Errorf("source %s links %s, the click landed on %s", rows[first].Name, rows[first].Href, got)
 	}
 	h1 := e2eEval[string](b, "source heading", `document.querySelector('main h1').innerText`)
-	if h1 != rows[0].Name {
-		t.Errorf("source page heading %q, want %q", h1, rows[0].Name)
+	if h1 != rows[first].Name {
+		t.Errorf("source page heading %q, want %q", h1, rows[first].Name)
 	}
 	if n := len(e2eEval[[]e2eEntry](b, "source entries", e2eEntriesJS)); n == 0 {
 		t.Errorf("source page %s lists no articles", got)
