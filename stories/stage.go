@@ -53,6 +53,8 @@ type Stage struct {
 	// bp removes each source's summary template before clustering; it is
 	// learned again with the open stories.
 	bp *news.Boilerplate
+	// now is the clock of the ranking scores the analysis stores.
+	now func() time.Time
 }
 
 // New returns the stage for the store s, with the tuned clustering
@@ -63,6 +65,7 @@ func New(s store.Store, log *slog.Logger) *Stage {
 		params: news.DefaultClusterParams(),
 		lease:  store.Lease{Name: LeaseName, Holder: holderID()},
 		log:    log,
+		now:    time.Now,
 	}
 }
 
@@ -78,6 +81,7 @@ func holderID() string {
 type Result struct {
 	Placed, New, Duplicates, Merged int
 	Stories                         int // stories written
+	Analysed                        int // stories analysed
 	Held                            bool
 }
 
@@ -131,7 +135,18 @@ func (st *Stage) Run(ctx context.Context) (Result, error) {
 			return run, err
 		}
 	}
-	return run, ctx.Err()
+	if ctx.Err() != nil {
+		return run, ctx.Err()
+	}
+	if err := st.analyse(ctx, weights, &run); err != nil {
+		if errors.Is(err, store.ErrLeaseLost) {
+			st.c = nil
+			st.log.Warn("stories: lease lost to another instance", "holder", st.lease.Holder)
+			return run, nil
+		}
+		return run, err
+	}
+	return run, nil
 }
 
 // learn builds a clusterer that knows the stories open around from: the
@@ -279,8 +294,8 @@ func (r Result) String() string {
 	if !r.Held {
 		return "stories: another instance holds the lease and clusters"
 	}
-	return fmt.Sprintf("stories: %d articles placed: %d new stories, %d near-copies, %d merges; %d stories written",
-		r.Placed, r.New, r.Duplicates, r.Merged, r.Stories)
+	return fmt.Sprintf("stories: %d articles placed: %d new stories, %d near-copies, %d merges; %d stories written; %d analysed",
+		r.Placed, r.New, r.Duplicates, r.Merged, r.Stories, r.Analysed)
 }
 
 // Loop runs the stage whenever kick fires (the poller stored
@@ -295,9 +310,9 @@ func (st *Stage) Loop(ctx context.Context, kick <-chan struct{}, changed func())
 		if err != nil && ctx.Err() == nil {
 			st.log.Error("stories", "err", err)
 		}
-		if run.Placed > 0 {
+		if run.Placed > 0 || run.Analysed > 0 {
 			changed()
-			st.log.Info("stories", "placed", run.Placed, "new", run.New, "near_copies", run.Duplicates, "merges", run.Merged)
+			st.log.Info("stories", "placed", run.Placed, "new", run.New, "near_copies", run.Duplicates, "merges", run.Merged, "analysed", run.Analysed)
 		}
 		select {
 		case <-ctx.Done():
