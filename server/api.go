@@ -108,6 +108,78 @@ type storyDetailJSON struct {
 	Articles []int64             `json:"articles"`
 	Outlets  []outletJSON        `json:"outlets"`
 	Members  []articleDetailJSON `json:"members"`
+	// Analysis is null until the story stage has analysed the story.
+	Analysis *analysisJSON `json:"analysis"`
+}
+
+// analysisJSON is what the story page shows of a story's analysis.
+type analysisJSON struct {
+	Version   int64          `json:"version"`
+	Topics    []string       `json:"topics"` // slugs
+	Entities  []entityJSON   `json:"entities"`
+	Audiences []audienceJSON `json:"audiences"`
+	Relevance float64        `json:"relevance"`
+	TLDR      []sentenceJSON `json:"tldr"`
+	Takeaways []sentenceJSON `json:"takeaways"`
+	Score     float64        `json:"score"`
+	BaseScore float64        `json:"base_score"`
+	WhyRanked []rankPartJSON `json:"why_ranked"`
+	Timeline  []eventJSON    `json:"timeline"`
+	Related   []eventJSON    `json:"related"`
+	// AIGenerated is the optional LLM analysis; null without one.
+	AIGenerated *insightJSON `json:"ai_generated"`
+}
+
+type entityJSON struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+type audienceJSON struct {
+	Who    string `json:"who"`
+	Reason string `json:"reason"`
+}
+
+// sentenceJSON is an outlet's own sentence and the member it is from.
+type sentenceJSON struct {
+	Text      string `json:"text"`
+	ArticleID int64  `json:"article_id"`
+	Source    string `json:"source"`
+}
+
+type rankPartJSON struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Detail string  `json:"detail"`
+}
+
+// eventJSON is another story: on the timeline (month precision) or related.
+type eventJSON struct {
+	StoryID int64  `json:"story_id"`
+	Title   string `json:"title"`
+	When    string `json:"when"`
+	Month   string `json:"month,omitempty"`
+	Page    string `json:"page"`
+}
+
+type insightJSON struct {
+	Model        string        `json:"model"`
+	WhatChanged  []claimJSON   `json:"what_changed"`
+	WhyItMatters []claimJSON   `json:"why_it_matters"`
+	WhatToDoNext []claimJSON   `json:"what_to_do_next"`
+	Sections     []sectionJSON `json:"sections"`
+}
+
+type sectionJSON struct {
+	Heading string      `json:"heading"`
+	Claims  []claimJSON `json:"claims"`
+}
+
+// claimJSON cites members by their number in `articles` (1 is the first).
+type claimJSON struct {
+	Text  string `json:"text"`
+	Cites []int  `json:"cites"`
 }
 
 // outletJSON is one source that carried a story.
@@ -353,7 +425,68 @@ func (s *Server) apiStory(r *http.Request) (*response, error) {
 	for i, m := range rec.Members {
 		out.Members[i] = s.articleDetailJSONOf(m)
 	}
+	av, err := s.storyAnalysis(r.Context(), rec, s.now())
+	if err != nil {
+		return nil, err
+	}
+	out.Analysis = analysisJSONOf(av)
 	return jsonResponse(out)
+}
+
+func analysisJSONOf(av *analysisView) *analysisJSON {
+	if av == nil {
+		return nil
+	}
+	an := av.Stored
+	out := &analysisJSON{
+		Version: an.Version, Relevance: an.Relevance, Score: an.Rank.Score, BaseScore: an.Rank.Base,
+		Topics: []string{}, Entities: []entityJSON{}, Audiences: []audienceJSON{}, TLDR: []sentenceJSON{},
+		Takeaways: []sentenceJSON{}, WhyRanked: []rankPartJSON{}, Timeline: []eventJSON{}, Related: []eventJSON{},
+	}
+	for _, t := range an.Topics {
+		out.Topics = append(out.Topics, string(t))
+	}
+	for _, e := range an.Entities {
+		out.Entities = append(out.Entities, entityJSON{Key: e.Key, Name: e.Name, Kind: string(e.Kind)})
+	}
+	for _, a := range an.Audiences {
+		out.Audiences = append(out.Audiences, audienceJSON{Who: a.Who, Reason: a.Reason})
+	}
+	for _, sv := range av.TLDR {
+		out.TLDR = append(out.TLDR, sentenceJSON{Text: sv.Text, ArticleID: sv.Article, Source: sv.Outlet})
+	}
+	for _, sv := range av.Takeaways {
+		out.Takeaways = append(out.Takeaways, sentenceJSON{Text: sv.Text, ArticleID: sv.Article, Source: sv.Outlet})
+	}
+	for _, p := range an.Rank.Parts {
+		out.WhyRanked = append(out.WhyRanked, rankPartJSON{Name: p.Name, Value: p.Value, Detail: p.Detail})
+	}
+	for _, ev := range av.Timeline {
+		out.Timeline = append(out.Timeline, eventJSON{StoryID: ev.Story, Title: ev.Title, When: ev.ISO, Month: ev.Month, Page: ev.Page})
+	}
+	for _, r := range av.Related {
+		out.Related = append(out.Related, eventJSON{StoryID: r.Story, Title: r.Title, When: r.ISO, Page: r.Page})
+	}
+	if in := av.Insight; in != nil {
+		claims := func(cs []claimView) []claimJSON {
+			out := []claimJSON{}
+			for _, c := range cs {
+				cj := claimJSON{Text: c.Text, Cites: []int{}}
+				for _, n := range c.Cites {
+					cj.Cites = append(cj.Cites, n.N)
+				}
+				out = append(out, cj)
+			}
+			return out
+		}
+		ij := &insightJSON{Model: in.Model, WhatChanged: claims(in.WhatChanged), WhyItMatters: claims(in.WhyItMatters),
+			WhatToDoNext: claims(in.WhatToDoNext), Sections: []sectionJSON{}}
+		for _, sec := range in.Sections {
+			ij.Sections = append(ij.Sections, sectionJSON{Heading: sec.Heading, Claims: claims(sec.Claims)})
+		}
+		out.AIGenerated = ij
+	}
+	return out
 }
 
 // apiSources: GET /api/v1/sources, every source with its health.

@@ -349,6 +349,7 @@ type apiStoryDetail struct {
 	Articles []int64            `json:"articles"`
 	Outlets  []outletJSON       `json:"outlets"`
 	Members  []apiArticleDetail `json:"members"`
+	Analysis *analysisJSON      `json:"analysis"`
 }
 
 func TestAPIStories(t *testing.T) {

@@ -126,6 +126,9 @@ type storyView struct {
 	entryView    // the lead article; Coverage counts the outlets
 	MoreThanHook bool
 	Outlets      []coverageOutlet
+	Analysis     *analysisView // nil until the story stage has analysed it
+	Numbered     bool          // the members show their numbers, for an insight's citations
+	FeedURL      string        // the story's own feed
 }
 
 // coverageOutlet is one outlet of a story with the members it carried.
@@ -137,6 +140,7 @@ type coverageOutlet struct {
 
 // coverageMember is one member article as an outlet carried it.
 type coverageMember struct {
+	N         int // its number among the members, earliest first: what AI-generated claims cite
 	Title     string
 	URL       string // the article; "" when not a web link
 	ISO, Date string // when it was published
@@ -161,9 +165,19 @@ func (s *Server) storyPage(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	v := storyView{entryView: s.storyEntryOf(rec, s.now()), Outlets: coverageOf(rec)}
+	now := s.now()
+	v := storyView{entryView: s.storyEntryOf(rec, now), Outlets: coverageOf(rec), FeedURL: storyPath(id) + "/feed.xml"}
 	v.MoreThanHook = strings.TrimSpace(v.Summary) != v.Hook
-	return s.htmlPage(r, "story", v.Title+" · Recap", v)
+	if v.Analysis, err = s.storyAnalysis(r.Context(), rec, now); err != nil {
+		return nil, err
+	}
+	v.Numbered = v.Analysis != nil && v.Analysis.Insight != nil
+	if v.Analysis != nil && len(v.Analysis.TLDR) > 0 {
+		v.MoreThanHook = false // the TL;DR says more than the lead's summary
+	}
+	data := s.pageData(r, v.Title+" · Recap", v)
+	data.Feeds = append(data.Feeds, feedLink{"application/rss+xml", "This story on Recap (RSS)", s.abs(v.FeedURL)})
+	return s.htmlPageWith(data, "story")
 }
 
 // coverageOf groups a story's members by the outlets that carried them, in
@@ -187,9 +201,9 @@ func coverageOf(rec store.StoryRecord) []coverageOutlet {
 	for _, o := range rec.Outlets {
 		add(o.SourceID, o.Name, o.FirstSeen)
 	}
-	for _, m := range rec.Members {
+	for n, m := range rec.Members {
 		cm := coverageMember{
-			Title: m.Title, URL: webLink(m.URL),
+			N: n + 1, Title: m.Title, URL: webLink(m.URL),
 			ISO: m.Published.UTC().Format(time.RFC3339), Date: m.Published.UTC().Format("2 Jan 2006 15:04 MST"),
 			Copy: m.DuplicateOf != 0,
 		}

@@ -33,6 +33,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/feed.xml", s.cached(onArticles|onSources, s.siteFeed(formatRSS)))
 	r.Get("/feed.atom", s.cached(onArticles|onSources, s.siteFeed(formatAtom)))
 	r.Get("/feed.json", s.cached(onArticles|onSources, s.siteFeed(formatJSON)))
+	r.Get("/stories/{id}/feed.xml", s.cached(onArticles|onSources, s.storyFeed(formatRSS)))
 	r.Get("/sources/{id}/feed.xml", s.cached(onArticles|onSources, s.sourceFeed(formatRSS)))
 	r.Get("/sources/{id}/feed.atom", s.cached(onArticles|onSources, s.sourceFeed(formatAtom)))
 	r.Get("/sources/{id}/feed.json", s.cached(onArticles|onSources, s.sourceFeed(formatJSON)))
