@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"recap/feeds"
+	"recap/llm"
 	"recap/server"
+	"recap/store"
 	"recap/stories"
 )
 
@@ -47,6 +49,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	defer s.Close()
 	poller := a.newPoller(s)
+	insights, err := a.newInsights(s)
+	if err != nil {
+		return err
+	}
 	metrics := server.NewMetrics(poller.QueueDepth)
 	srv, err := server.New(server.Config{
 		Store:      s,
@@ -82,6 +88,13 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	go func() {
 		defer close(clustered)
 		stage.Loop(pollCtx, kick, srv.Changed)
+	}()
+	insighted := make(chan struct{})
+	go func() {
+		defer close(insighted)
+		if insights != nil {
+			insights.Loop(pollCtx, nil, srv.Changed)
+		}
 	}()
 	polled := make(chan error, 1)
 	go func() {
@@ -122,6 +135,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	pollErr := <-polled
 	<-clustered
+	<-insighted
 	if pollErr != nil && !errors.Is(pollErr, context.Canceled) {
 		a.log.Error("poller stopped", "err", pollErr)
 	}
@@ -130,6 +144,25 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("web server: %w", serveErr)
 	}
 	return nil
+}
+
+// newInsights is the optional LLM stage: nil when no model is configured.
+func (a *app) newInsights(s store.Store) (*stories.Insights, error) {
+	c := a.cfg
+	switch {
+	case c.LLMURL == "" && c.LLMModel == "":
+		return nil, nil
+	case c.LLMURL == "":
+		return nil, errors.New("--llm-model (RECAP_LLM_MODEL) is set but --llm-url (RECAP_LLM_URL) is not: set both for the AI-generated analysis, or neither")
+	case c.LLMModel == "":
+		return nil, errors.New("--llm-url (RECAP_LLM_URL) is set but --llm-model (RECAP_LLM_MODEL) is not: set both for the AI-generated analysis, or neither")
+	}
+	client, err := llm.New(llm.Config{URL: c.LLMURL, Model: c.LLMModel, APIKey: a.getenv("RECAP_LLM_API_KEY"), Timeout: c.LLMTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	a.log.Info("AI-generated analysis on", "endpoint", c.LLMURL, "model", c.LLMModel, "min_outlets", c.LLMMinOutlets, "calls_per_hour", c.LLMCallsPerHour)
+	return stories.NewInsights(s, stories.InsightConfig{Client: client, MinOutlets: c.LLMMinOutlets, PerHour: c.LLMCallsPerHour}, a.log), nil
 }
 
 // fetchOutcome names a poll's outcome for the metrics.

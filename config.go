@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,13 @@ type config struct {
 	FetchTimeout         time.Duration
 	Addr                 string // where serve listens
 	BaseURL              string // public URL of the site; "" derives it from Addr
+
+	// The optional LLM analysis: on when LLMURL and LLMModel are both set.
+	LLMURL          string
+	LLMModel        string
+	LLMMinOutlets   int
+	LLMCallsPerHour int
+	LLMTimeout      time.Duration
 }
 
 // option is one setting: its flag, its environment variable, its default
@@ -119,6 +127,46 @@ var options = []option{
 				return err
 			}
 			c.BaseURL = u.String()
+			return nil
+		}},
+	{flag: "llm-url", env: "RECAP_LLM_URL", def: "",
+		usage: "OpenAI-compatible chat completions endpoint for the optional AI-generated analysis (Ollama: http://127.0.0.1:11434/v1/chat/completions); needs --llm-model",
+		set: func(c *config, v string) error {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				c.LLMURL = ""
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("%q is not an http:// or https:// URL", v)
+			}
+			c.LLMURL = v
+			return nil
+		}},
+	{flag: "llm-model", env: "RECAP_LLM_MODEL", def: "",
+		usage: "model name the LLM endpoint serves (such as llama3.1:8b); needs --llm-url",
+		set: func(c *config, v string) error {
+			if strings.ContainsAny(v, "\r\n") {
+				return errors.New("must be one line")
+			}
+			c.LLMModel = strings.TrimSpace(v)
+			return nil
+		}},
+	{flag: "llm-min-outlets", env: "RECAP_LLM_MIN_OUTLETS", def: "2",
+		usage: "stories covered by at least this many outlets get the AI-generated analysis",
+		set:   func(c *config, v string) error { return setInt(&c.LLMMinOutlets, v, 1, 100) }},
+	{flag: "llm-calls-per-hour", env: "RECAP_LLM_CALLS_PER_HOUR", def: "30",
+		usage: "at most this many LLM calls in any hour",
+		set:   func(c *config, v string) error { return setInt(&c.LLMCallsPerHour, v, 1, 100000) }},
+	{flag: "llm-timeout", env: "RECAP_LLM_TIMEOUT", def: "60s",
+		usage: "time limit for one LLM call (from 1s to 10m)",
+		set: func(c *config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < time.Second || d > 10*time.Minute {
+				return fmt.Errorf("%q is not a duration from 1s to 10m (such as 60s)", v)
+			}
+			c.LLMTimeout = d
 			return nil
 		}},
 }
@@ -235,6 +283,8 @@ Settings (flag, environment variable, default):
 RECAP_ADMIN_TOKEN (environment only, so it never shows in a process list):
       enables the admin API (adding, removing, refreshing and importing sources)
       for requests with the header "Authorization: Bearer TOKEN"
+RECAP_LLM_API_KEY (environment only): the key sent to --llm-url as
+      "Authorization: Bearer KEY"; local servers (Ollama, llama.cpp) need none
 `)
 	for _, o := range options {
 		fmt.Fprintf(w, "  --%-24s %-30s %q\n      %s\n", o.flag, o.env, o.def, o.usage)
