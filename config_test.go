@@ -66,6 +66,13 @@ func TestBadSettingsGiveClearErrors(t *testing.T) {
 		{"base url relative", nil, []string{"--base-url", "news.example.org", "serve"}, "want an absolute http:// or https:// URL"},
 		{"base url query", map[string]string{"RECAP_BASE_URL": "https://x.example/?a=1"}, nil, "RECAP_BASE_URL"},
 		{"serve argument", nil, []string{"serve", "now"}, `unexpected argument "now"`},
+		{"llm url scheme", map[string]string{"RECAP_LLM_URL": "ftp://127.0.0.1/v1"}, nil, `RECAP_LLM_URL: "ftp://127.0.0.1/v1" is not an http:// or https:// URL`},
+		{"llm timeout", nil, []string{"--llm-timeout", "5ms"}, "llm-timeout"},
+		{"llm calls per hour", map[string]string{"RECAP_LLM_CALLS_PER_HOUR": "0"}, nil, "RECAP_LLM_CALLS_PER_HOUR"},
+		{"llm model without url", map[string]string{"RECAP_LLM_MODEL": "llama3.1:8b"}, []string{"serve", "--addr", "127.0.0.1:0"},
+			"--llm-model (RECAP_LLM_MODEL) is set but --llm-url (RECAP_LLM_URL) is not"},
+		{"llm url without model", map[string]string{"RECAP_LLM_URL": "http://127.0.0.1:11434/v1"}, []string{"serve", "--addr", "127.0.0.1:0"},
+			"--llm-url (RECAP_LLM_URL) is set but --llm-model (RECAP_LLM_MODEL) is not"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
