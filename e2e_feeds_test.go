@@ -93,15 +93,21 @@ var e2eReplaySpecs = []struct{ name, title, path, filter string }{
 // hundred in years, and the test must stay well under a minute on 2 cores.
 const e2eReplayGeneralSpan = 8 * 7 * 24 * time.Hour
 
+// e2eReplayMaxItems is what Recap reads of one feed (the poller's default
+// MaxItems): Hacker News' 8 weeks hold about 1,600 items, of which a feed
+// served whole would lose the oldest 600 without a word, so the replay
+// serves its newest 1,000 (about 5 weeks).
+const e2eReplayMaxItems = 1000
+
 // e2eLoadReplay builds the feeds of e2eReplaySpecs from the shared data with
 // their real items: the labs' whole history (years: what gives a story its
-// timeline) and the last e2eReplayGeneralSpan of the general outlets. Every
-// date moves by one constant, so the newest item is published minutes
-// before now and the weeks and months between items stay as they were.
-// The newest item is the newest a reader gets: from a feed kept whole or
-// passing the AI filter (a general outlet's later items, off topic, would be
-// dated in the future and are dropped). Items whose date does not parse are
-// dropped too.
+// timeline) and the last e2eReplayGeneralSpan of the general outlets, each
+// feed at most its newest e2eReplayMaxItems. Every date moves by one
+// constant, so the newest item is published minutes before now and the
+// weeks and months between items stay as they were. The newest item is the
+// newest a reader gets: from a feed kept whole or passing the AI filter (a
+// general outlet's later items, off topic, would be dated in the future and
+// are dropped). Items whose date does not parse are dropped too.
 func e2eLoadReplay(t *testing.T, now time.Time) []e2eFeed {
 	t.Helper()
 	raw, err := newsdata.Load(e2eDataFile(t))
@@ -150,6 +156,9 @@ func e2eLoadReplay(t *testing.T, now time.Time) []e2eFeed {
 			seen[key] = true
 			it.Published = it.Published.Add(shift).Truncate(time.Second)
 			kept = append(kept, it)
+			if len(kept) == e2eReplayMaxItems {
+				break
+			}
 		}
 		if len(kept) == 0 {
 			t.Fatalf("news data: no dated item of feed %s", s.name)

@@ -39,11 +39,25 @@ func TestStoryPageEndToEnd(t *testing.T) {
 	recap := e2eStartRecap(t, feedSrv, feeds)
 	chosen := e2eAwaitStory(t, recap, e2eAnalysedWithin)
 	st := chosen.Story
-	t.Logf("replayed %d items from %d feeds; %d stories, %d analyses; analysed %s after serve started",
-		e2eItemCount(feeds), len(feeds), chosen.Stories, chosen.Analysed(recap), chosen.Waited.Round(100*time.Millisecond))
+	t.Logf("replayed %d items from %d feeds; %d stories (%d of two outlets or more), %d analyses; analysed %s after serve started",
+		e2eItemCount(feeds), len(feeds), chosen.Stories, chosen.Covered, chosen.Analysed(recap), chosen.Waited.Round(100*time.Millisecond))
 	t.Logf("chosen story %d %q: %d outlets, %d articles, timeline %d, related %d, takeaways %d, TL;DR %d",
 		st.ID, st.Title, st.OutletCount, st.ArticleCount, len(st.Analysis.Timeline), len(st.Analysis.Related),
 		len(st.Analysis.Takeaways), len(st.Analysis.TLDR))
+
+	var srcs struct {
+		Sources []struct {
+			Title     string `json:"title"`
+			LastItems int    `json:"last_items"`
+			Articles  int    `json:"articles"`
+		} `json:"sources"`
+	}
+	if err := recap.getJSON("/api/v1/sources", &srcs); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range srcs.Sources {
+		t.Logf("source %s: %d items in its feed, %d articles first seen there", s.Title, s.LastItems, s.Articles)
+	}
 
 	e2eCheckAnalysisJSON(t, st)
 	e2eCheckStoryPage(t, recap, st)
@@ -121,6 +135,7 @@ type (
 type e2eChosen struct {
 	Story   e2eStoryDetail
 	Stories int           // stories in the store
+	Covered int           // stories of two outlets or more
 	Waited  time.Duration // from serve's start until the story was chosen
 }
 
@@ -239,7 +254,7 @@ func e2eAwaitStory(t *testing.T, r *e2eRecap, limit time.Duration) e2eChosen {
 				prev = snapshot.String()
 				return false, fmt.Sprintf("%d stories; story %d qualifies: waiting a round to see the stories settled", len(stories), d.ID)
 			}
-			chosen = e2eChosen{Story: d, Stories: len(stories), Waited: time.Since(r.Started)}
+			chosen = e2eChosen{Story: d, Stories: len(stories), Covered: len(cands), Waited: time.Since(r.Started)}
 			return true, ""
 		}
 		// Every candidate is analysed and none qualifies: once the
@@ -846,4 +861,72 @@ func e2ePyString(s string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+func TestReaderReportParsing(t *testing.T) {
+	const feed = "http://127.0.0.1:1/stories/7/feed.xml"
+	report := strings.Join([]string{
+		"== newsboat",
+		feed + `|2|It's "quoted" | Q&A: x < y — 日本語`,
+		"== python3-feedparser (bozo=1 means not well-formed)",
+		feed + " status=200 version='rss20' bozo=0 ",
+		"  feed.title='Recap story: T' entries=2",
+		`   - 'It\'s "quoted"' link='http://a/1' id='http://a/1' published=2026-04-30`,
+		`   - 'Q&A: x < y — 日本語\tend' link='http://a/2' id='http://a/2' published=2026-04-30`,
+		"== node: rss-parser + @extractus/feed-extractor",
+		`rss-parser      ` + feed + ` title="Recap story: a title with items=9 [\"x\"] in it" items=2 ["It's \"quoted\"","Q&A: x < y — 日本語"]`,
+		`feed-extractor  ` + feed + ` ERROR fetch failed`,
+		"== xmllint: " + feed + " (Content-Type: application/rss+xml)",
+		"  well-formed",
+		"FAILURES: 1",
+	}, "\n")
+	got := e2eReaderTitles(report, feed)
+	for _, c := range []struct {
+		reader string
+		count  int
+		has    []string
+	}{
+		{"newsboat", 2, []string{`It's "quoted"`, "Q&A: x < y — 日本語"}},
+		{"feedparser", 2, []string{`It's "quoted"`, "Q&A: x < y — 日本語 end"}},
+		{"rss-parser", 2, []string{`It's "quoted"`, "Q&A: x < y — 日本語"}},
+	} {
+		r, ok := got[c.reader]
+		if !ok {
+			t.Errorf("%s: no result parsed", c.reader)
+			continue
+		}
+		if r.count != c.count {
+			t.Errorf("%s: count %d, want %d", c.reader, r.count, c.count)
+		}
+		for _, h := range c.has {
+			if !r.has(h) {
+				t.Errorf("%s: title %q not found in %+v", c.reader, h, r)
+			}
+		}
+		if r.has("a title that is not there") {
+			t.Errorf("%s: finds a title it did not read", c.reader)
+		}
+	}
+	if _, ok := got["feed-extractor"]; ok {
+		t.Error("feed-extractor: a failed read gave a result")
+	}
+}
+
+func TestPythonStringLiterals(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{`'plain' link=`, "plain", true},
+		{`"It's" link=`, "It's", true},
+		{`'It\'s \\ "q"'`, `It's \ "q"`, true},
+		{`'tab\there\x7f\u2028'`, "tab\there\x7f\u2028", true},
+		{`'unterminated`, "", false},
+		{`None link=`, "", false},
+	} {
+		got, ok := e2ePyString(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("e2ePyString(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
 }
