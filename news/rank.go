@@ -3,6 +3,7 @@ package news
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -89,12 +90,7 @@ func RankStory(in RankInput, now time.Time) Rank {
 	if start.IsZero() {
 		start = first
 	}
-	recency, ageDetail := 1.0, "age unknown"
-	if !start.IsZero() && !now.IsZero() {
-		age := max(now.Sub(start), 0)
-		recency = math.Exp2(-age.Hours() / rankHalfLife.Hours())
-		ageDetail = fmt.Sprintf("%s old, half-life 24h", rankAge(age))
-	}
+	recency, ageDetail := rankRecency(start, now)
 
 	plural := "s"
 	if len(outlets) == 1 {
@@ -111,10 +107,38 @@ func RankStory(in RankInput, now time.Time) Rank {
 			{Name: "Outlets", Value: outletFactor, Detail: fmt.Sprintf("%d independent outlet%s", len(outlets), plural)},
 			{Name: "Outlet weights", Value: total, Detail: "weights " + strings.Join(weights, ", ")},
 			{Name: "Speed of coverage", Value: speedFactor, Detail: fmt.Sprintf("%d outlet%s within 6h", fast, fastPlural)},
-			{Name: "Recency", Value: recency, Detail: ageDetail},
+			{Name: rankRecencyPart, Value: recency, Detail: ageDetail},
 			{Name: "AI relevance", Value: relFactor, Detail: fmt.Sprintf("AI relevance %.2f", rel)},
 		},
 	}
+}
+
+// rankRecencyPart names the part of a Rank that depends on the time.
+const rankRecencyPart = "Recency"
+
+// rankRecency is the recency factor of a story first reported at start,
+// as of now, and how the page explains it.
+func rankRecency(start, now time.Time) (float64, string) {
+	if start.IsZero() || now.IsZero() {
+		return 1, "age unknown"
+	}
+	age := max(now.Sub(start), 0)
+	return math.Exp2(-age.Hours() / rankHalfLife.Hours()), fmt.Sprintf("%s old, half-life 24h", rankAge(age))
+}
+
+// At is r as of now, for a story first reported at firstSeen: Score is
+// Base with the recency of that age, and the Recency part says so. A
+// stored rank is shown through At, so a page never shows the age a story
+// had when it was analysed.
+func (r Rank) At(firstSeen, now time.Time) Rank {
+	recency, detail := rankRecency(firstSeen, now)
+	out := Rank{Score: r.Base * recency, Base: r.Base, Parts: slices.Clone(r.Parts)}
+	for i := range out.Parts {
+		if out.Parts[i].Name == rankRecencyPart {
+			out.Parts[i].Value, out.Parts[i].Detail = recency, detail
+		}
+	}
+	return out
 }
 
 // rankOutlets returns the outlets with sound weights, one per name, in

@@ -321,3 +321,23 @@ func TestRankStoryNoNaN(t *testing.T) {
 		}
 	}
 }
+
+func TestRankAtMovesOnlyRecency(t *testing.T) {
+	first := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	in := RankInput{FirstSeen: first, Relevance: 0.9, Outlets: []RankOutlet{
+		{Name: "a", Weight: 1, FirstSeen: first}, {Name: "b", Weight: 1, FirstSeen: first.Add(time.Hour)}}}
+	stored := RankStory(in, first.Add(time.Hour))
+	later := stored.At(first, first.Add(49*time.Hour))
+	fresh := RankStory(in, first.Add(49*time.Hour))
+	if later.Base != stored.Base || math.Abs(later.Score-fresh.Score) > 1e-12 {
+		t.Errorf("At(49h) = base %v score %v, want base %v and the score RankStory gives then, %v", later.Base, later.Score, stored.Base, fresh.Score)
+	}
+	for i, p := range later.Parts {
+		if p != fresh.Parts[i] {
+			t.Errorf("part %d: At gives %+v, RankStory %+v", i, p, fresh.Parts[i])
+		}
+	}
+	if stored.Parts[3].Detail != "1h old, half-life 24h" {
+		t.Errorf("At changed the stored rank's parts: %+v", stored.Parts[3])
+	}
+}

@@ -73,7 +73,8 @@ type relatedView struct {
 }
 
 type rankView struct {
-	Score string
+	Score string // as of the page's time
+	Base  string // without recency
 	Parts []news.RankPart
 }
 
@@ -123,13 +124,16 @@ func (s *Server) storyAnalysis(ctx context.Context, rec store.StoryRecord, now t
 		return sentenceView{Article: sn.Article, Text: sn.Text, Outlet: m.Source, URL: webLink(m.URL)}, true
 	}
 	v := &analysisView{Stored: an, Audiences: an.Audiences}
+	// The headline is on the page already: a sentence that only repeats
+	// it is left out.
+	headline := strings.ToLower(strings.TrimRight(strings.TrimSpace(rec.Title), ".!"))
 	for _, sn := range an.TLDR {
-		if sv, ok := sentence(sn); ok {
+		if sv, ok := sentence(sn); ok && strings.ToLower(strings.TrimRight(sv.Text, ".!")) != headline {
 			v.TLDR = append(v.TLDR, sv)
 		}
 	}
 	for _, sn := range an.Takeaways {
-		if sv, ok := sentence(sn); ok {
+		if sv, ok := sentence(sn); ok && strings.ToLower(strings.TrimRight(sv.Text, ".!")) != headline {
 			v.Takeaways = append(v.Takeaways, sv)
 		}
 	}
@@ -143,7 +147,9 @@ func (s *Server) storyAnalysis(ctx context.Context, rec store.StoryRecord, now t
 			v.Entities = append(v.Entities, e.Name)
 		}
 	}
-	v.Ranked = rankView{Score: strconv.FormatFloat(an.Rank.Score, 'f', 2, 64), Parts: an.Rank.Parts}
+	// The stored rank's recency is the story's age when it was analysed.
+	rank := an.Rank.At(rec.FirstSeen, now)
+	v.Ranked = rankView{Score: strconv.FormatFloat(rank.Score, 'f', 2, 64), Base: strconv.FormatFloat(rank.Base, 'f', 2, 64), Parts: rank.Parts}
 
 	self := news.StoryRef{ID: rec.ID, Title: rec.Title, FirstSeen: rec.FirstSeen, Updated: rec.Updated,
 		Topics: an.Topics, Outlets: rec.OutletCount, Score: an.Rank.Base}

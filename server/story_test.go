@@ -66,6 +66,7 @@ func newAnalysedFixture(t *testing.T) *analysedFixture {
 			Takeaways: []news.Sentence{
 				{Text: "The models bypass US export restrictions on Nvidia parts.", Article: f.story},
 				{Text: "It was trained and served on Huawei Ascend accelerators.", Article: ids[v4b.Title]},
+				{Text: "DeepSeek V4 optimized for Huawei Ascend", Article: f.story}, // the headline again
 			},
 			Rank: news.Rank{Score: 2.5, Base: 3, Parts: []news.RankPart{{Name: "Outlets", Value: 2, Detail: "2 independent outlets"}}},
 		}},
@@ -109,6 +110,8 @@ func TestStoryPageShowsItsAnalysis(t *testing.T) {
 		`<h2 id="related-h">Related updates</h2>`,
 		fmt.Sprintf(`<a href="/stories/%d">Huawei shares jump on DeepSeek news</a>`, f.stock),
 		`<h2 id="ranked-h">Why ranked</h2>`, "<strong>Outlets</strong>: 2 independent outlets",
+		// Recency as of the page's time: 3h old, half-life 24h.
+		"Score 2.75 now (3.00 before its age counts)",
 		fmt.Sprintf(`<a href="/stories/%d/feed.xml">Follow this story</a>`, f.story),
 		fmt.Sprintf(`href="%s/stories/%d/feed.xml"`, testBaseURL, f.story),
 		"Original source: SCMP Technology. All content rights belong to original publishers.",
@@ -121,6 +124,9 @@ func TestStoryPageShowsItsAnalysis(t *testing.T) {
 	}
 	if want := []string{fmt.Sprintf("2024-12 %d", f.v3), fmt.Sprintf("2025-01 %d", f.r1), fmt.Sprintf("2026-03 %d", f.chips)}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("timeline %q, want %q", got, want)
+	}
+	if strings.Count(body, "DeepSeek V4 optimized for Huawei Ascend") != 3 { // title, h1, coverage
+		t.Errorf("the headline shows %d times, want 3: a takeaway that repeats it must be left out", strings.Count(body, "DeepSeek V4 optimized for Huawei Ascend"))
 	}
 	if strings.Contains(body, "AI-generated analysis") {
 		t.Error("the page shows an AI-generated section with no model configured")

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"recap/news"
@@ -181,33 +180,10 @@ func shortDuration(d time.Duration) string {
 // hookMax bounds a hook that has no sentence end early enough.
 const hookMax = 240
 
-// hook returns the first sentence of a summary: up to the first ".", "!" or
-// "?" followed by a space and a capital letter or digit (so "e.g. this" and
-// "v1.5 model" do not end it), else the end; cut at a word past hookMax.
+// hook returns the first sentence of a summary that is the outlet's own
+// words (news.Hook), cut at a word past hookMax.
 func hook(summary string) string {
-	s := strings.TrimSpace(summary)
-	for i, r := range s {
-		if i > hookMax {
-			break
-		}
-		if r != '.' && r != '!' && r != '?' {
-			continue
-		}
-		rest := s[i+1:]
-		if rest == "" {
-			return s
-		}
-		if rest[0] != ' ' {
-			continue
-		}
-		if r == '.' && abbreviation(s[:i]) {
-			continue
-		}
-		next, _ := utf8.DecodeRuneInString(strings.TrimLeft(rest, " "))
-		if unicode.IsUpper(next) || unicode.IsDigit(next) || next == '"' || next == '“' {
-			return s[:i+1]
-		}
-	}
+	s := news.Hook(summary)
 	if len(s) <= hookMax {
 		return s
 	}
@@ -219,24 +195,6 @@ func hook(summary string) string {
 		}
 	}
 	return strings.TrimRight(s[:cut], " ,;:") + "…"
-}
-
-// abbreviations whose period does not end a sentence.
-var abbreviations = map[string]bool{
-	"e.g": true, "i.e": true, "etc": true, "vs": true, "mr": true, "mrs": true, "ms": true,
-	"dr": true, "prof": true, "inc": true, "corp": true, "co": true, "ltd": true, "jr": true,
-	"sr": true, "st": true, "no": true, "u.s": true, "u.k": true, "e.u": true, "approx": true,
-}
-
-// abbreviation reports whether before ends with an abbreviation or an
-// initial ("J. Smith"), so the period after it does not end the sentence.
-func abbreviation(before string) bool {
-	word := before[strings.LastIndexAny(before, " (\"“")+1:]
-	if utf8.RuneCountInString(word) == 1 {
-		r, _ := utf8.DecodeRuneInString(word)
-		return unicode.IsUpper(r)
-	}
-	return abbreviations[strings.ToLower(word)]
 }
 
 // feedLink is a <link rel="alternate"> of a page.

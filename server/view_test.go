@@ -26,6 +26,11 @@ func TestHookIsTheFirstSentence(t *testing.T) {
 		{"  Spaces around.  Next.", "Spaces around."},
 		{"Written by J. Smith today. Next.", "Written by J. Smith today."},
 		{long, strings.TrimSpace(long[:240]) + "…"},
+		// A feed's wrapping is not the outlet's sentence.
+		{"Gemini 2.5 Pro codes better. | Organization: Google | Source: Google (news)", "Gemini 2.5 Pro codes better."},
+		{"Organization: Google | Gemini 2.5 Pro codes better.", "Gemini 2.5 Pro codes better."},
+		{"Score: 394 Comments: 202 By: pg Discussion: https://news.ycombinator.com/item?id=1", ""},
+		{"The post GPT-5 is here appeared first on AI Blog.", ""},
 	}
 	for _, tc := range tests {
 		if got := hook(tc.in); got != tc.want {
