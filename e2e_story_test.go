@@ -177,18 +177,18 @@ func (r *e2eRecap) allStories() ([]e2eStoryJSON, error) {
 	}
 }
 
-// e2eQualifies tells whether a story shows everything a story page is for.
+// e2eQualifies tells whether a story shows everything a story page is for:
+// reports of several outlets, in more than one article, and every section.
 func e2eQualifies(s e2eStoryDetail) bool {
 	a := s.Analysis
-	return s.OutletCount >= 2 && a != nil && len(a.Takeaways) > 0 && len(a.Audiences) > 0 &&
+	return s.OutletCount >= 2 && s.ArticleCount >= 2 && a != nil && len(a.Takeaways) > 0 && len(a.Audiences) > 0 &&
 		len(a.Timeline) > 0 && len(a.Related) > 0
 }
 
 // e2eAwaitStory waits (bounded by limit) until every source was polled and
 // the stories stopped changing, then chooses the story the tests read:
-// among the stories of two or more outlets whose analysis has takeaways,
-// audiences, a timeline and related stories, the one with most outlets;
-// ties go to most articles, then to the lowest id. The choice must come out
+// among the stories that qualify (e2eQualifies), the newest; ties go to
+// most outlets, then most articles, then the lowest id. The choice must come out
 // the same in two rounds in a row, so the stage is done with it.
 func e2eAwaitStory(t *testing.T, r *e2eRecap, limit time.Duration) e2eChosen {
 	t.Helper()
@@ -214,6 +214,10 @@ func e2eAwaitStory(t *testing.T, r *e2eRecap, limit time.Duration) e2eChosen {
 		if err != nil {
 			return false, err.Error()
 		}
+		// The page a reader opens is a fresh story's: the newest story of
+		// several outlets that qualifies (its timeline reaches back into the
+		// lab feeds' years of history); ties go to most outlets, then most
+		// articles, then the lowest id.
 		var cands []e2eStoryJSON
 		for _, s := range stories {
 			if s.OutletCount >= 2 {
@@ -221,6 +225,9 @@ func e2eAwaitStory(t *testing.T, r *e2eRecap, limit time.Duration) e2eChosen {
 			}
 		}
 		slices.SortFunc(cands, func(a, b e2eStoryJSON) int {
+			if c := strings.Compare(b.FirstSeen, a.FirstSeen); c != 0 { // RFC 3339 in UTC sorts as time
+				return c
+			}
 			if a.OutletCount != b.OutletCount {
 				return b.OutletCount - a.OutletCount
 			}

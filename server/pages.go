@@ -174,6 +174,9 @@ func (s *Server) storyPage(r *http.Request) (*response, error) {
 	v.Numbered = v.Analysis != nil && v.Analysis.Insight != nil
 	if v.Analysis != nil && len(v.Analysis.TLDR) > 0 {
 		v.MoreThanHook = false // the TL;DR says more than the lead's summary
+		if v.Analysis.TLDR[0].Text == v.Hook {
+			v.Hook = "" // said once, in the TL;DR, with its outlet
+		}
 	}
 	data := s.pageData(r, v.Title+" · Recap", v)
 	data.Feeds = append(data.Feeds, feedLink{"application/rss+xml", "This story on Recap (RSS)", s.abs(v.FeedURL)})

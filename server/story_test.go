@@ -131,7 +131,11 @@ func TestStoryPageShowsItsAnalysis(t *testing.T) {
 	if strings.Contains(body, "AI-generated analysis") {
 		t.Error("the page shows an AI-generated section with no model configured")
 	}
-	// The TL;DR replaces the lead's summary section.
+	// The TL;DR replaces the lead's summary section, and the hook when it
+	// is the same sentence.
+	if strings.Contains(body, `<p class="hook lead">`) {
+		t.Error("the page shows the hook and a TL;DR of the same sentence")
+	}
 	if strings.Contains(body, `<h2 id="summary-h">`) {
 		t.Error("the page shows the lead's summary beside the TL;DR")
 	}
