@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -149,22 +148,11 @@ type coverageMember struct {
 
 // storyPage: the lead article and every outlet that covered the story.
 func (s *Server) storyPage(r *http.Request) (*response, error) {
-	id, err := pathID(chi.URLParam(r, "id"))
-	if err != nil {
-		return nil, err
+	rec, moved, err := s.storyAt(r, "")
+	if moved != nil || err != nil {
+		return moved, err
 	}
-	rec, err := s.store.Story(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		// A story that merged into another lives on as that story: its id
-		// is its founding article's, which now belongs to the other.
-		if a, aerr := s.store.Article(r.Context(), id); aerr == nil && a.StoryID != 0 && a.StoryID != id {
-			return redirectResponse("/stories/" + strconv.FormatInt(a.StoryID, 10)), nil
-		}
-		return nil, errorf(http.StatusNotFound, "no story with id %d", id)
-	}
-	if err != nil {
-		return nil, unavailable(err)
-	}
+	id := rec.ID
 	now := s.now()
 	v := storyView{entryView: s.storyEntryOf(rec, now), Outlets: coverageOf(rec), FeedURL: storyPath(id) + "/feed.xml"}
 	v.MoreThanHook = strings.TrimSpace(v.Summary) != v.Hook

@@ -281,25 +281,38 @@ func (s *Server) insight(ctx context.Context, rec store.StoryRecord) (*insightVi
 	return v, nil
 }
 
+// storyAt reads the story the path's {id} names. A story that merged into
+// another lives on as that story (its id is its founding article's, which
+// now belongs to the other), and so does any member article's id: moved is
+// then a redirect to that story's path with suffix.
+func (s *Server) storyAt(r *http.Request, suffix string) (rec store.StoryRecord, moved *response, err error) {
+	id, err := pathID(chi.URLParam(r, "id"))
+	if err != nil {
+		return rec, nil, err
+	}
+	rec, err = s.store.Story(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		if a, aerr := s.store.Article(r.Context(), id); aerr == nil && a.StoryID != 0 && a.StoryID != id {
+			return rec, redirectResponse(storyPath(a.StoryID) + suffix), nil
+		}
+		return rec, nil, errorf(http.StatusNotFound, "no story with id %d", id)
+	}
+	if err != nil {
+		return rec, nil, unavailable(err)
+	}
+	return rec, nil, nil
+}
+
 // storyFeed is the feed of one story, so a reader can follow it as it
 // develops: every member article, newest first, and the earlier stories of
 // its timeline as events.
 func (s *Server) storyFeed(f feedFormat) renderFunc {
 	return func(r *http.Request) (*response, error) {
-		id, err := pathID(chi.URLParam(r, "id"))
-		if err != nil {
-			return nil, err
+		rec, moved, err := s.storyAt(r, "/feed."+f.ext())
+		if moved != nil || err != nil {
+			return moved, err
 		}
-		rec, err := s.store.Story(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) {
-			if a, aerr := s.store.Article(r.Context(), id); aerr == nil && a.StoryID != 0 && a.StoryID != id {
-				return redirectResponse(storyPath(a.StoryID) + "/feed." + f.ext()), nil
-			}
-			return nil, errorf(http.StatusNotFound, "no story with id %d", id)
-		}
-		if err != nil {
-			return nil, unavailable(err)
-		}
+		id := rec.ID
 		now := s.now()
 		items, err := s.feedItems(newestFirst(rec.Members))
 		if err != nil {

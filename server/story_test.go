@@ -224,6 +224,11 @@ func TestStoryFeedCarriesMembersAndTimeline(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("story feed items:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// A member's id leads to its story's feed, as it leads to its page.
+	if w := get(t, f.srv.Handler(), fmt.Sprintf("/stories/%d/feed.xml", rec.Members[1].ID)); w.Code != http.StatusFound ||
+		w.Header().Get("Location") != fmt.Sprintf("/stories/%d/feed.xml", f.story) {
+		t.Errorf("feed of a member's id = %d to %q, want 302 to the story's feed", w.Code, w.Header().Get("Location"))
+	}
 	// A story that does not exist has no feed.
 	if w := get(t, f.srv.Handler(), "/stories/999999/feed.xml"); w.Code != http.StatusNotFound {
 		t.Errorf("feed of a missing story = %d, want 404", w.Code)

@@ -159,20 +159,7 @@ func TestCorruptRows(t *testing.T) {
 // TestMigrationQueuesStories: the stories of a schema-3 database count as
 // written once, and all of them wait for their first analysis.
 func TestMigrationQueuesStories(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "recap.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:3] {
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-	}
+	path, db, _ := openAtSchema(t, 3)
 	if _, err := db.Exec(`PRAGMA user_version = 3;
 		INSERT INTO sources (id, url, created) VALUES (1, 'https://a.example/feed', 0);
 		INSERT INTO articles (id, url, title, published, collected, source_id, content_hash, story_id, clustered_at) VALUES

@@ -141,10 +141,11 @@ func checkPlan(t *testing.T, db *sql.DB, name, query string, args []any, uses ..
 	}
 }
 
-// TestMigrationKeepsQueue: a database of schema 2 with articles gets the
-// story tables, and its articles, none clustered yet, are the queue in
-// published order.
-func TestMigrationKeepsQueue(t *testing.T) {
+// openAtSchema creates a database file with the first n migrations only,
+// as an older Recap left it; it returns its path, the open database and
+// every migration.
+func openAtSchema(t *testing.T, n int) (string, *sql.DB, []migration) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "recap.db")
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -154,11 +155,19 @@ func TestMigrationKeepsQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range ms[:2] {
+	for _, m := range ms[:n] {
 		if _, err := db.Exec(m.sql); err != nil {
 			t.Fatalf("%s: %v", m.name, err)
 		}
 	}
+	return path, db, ms
+}
+
+// TestMigrationKeepsQueue: a database of schema 2 with articles gets the
+// story tables, and its articles, none clustered yet, are the queue in
+// published order.
+func TestMigrationKeepsQueue(t *testing.T) {
+	path, db, ms := openAtSchema(t, 2)
 	if _, err := db.Exec(`PRAGMA user_version = 2;
 		INSERT INTO sources (id, url, created) VALUES (1, 'https://a.example/feed', 0);
 		INSERT INTO articles (id, url, title, published, collected, source_id, content_hash) VALUES
