@@ -439,7 +439,7 @@ func analysisJSONOf(av *analysisView) *analysisJSON {
 	}
 	an := av.Stored
 	out := &analysisJSON{
-		Version: an.Version, Relevance: an.Relevance, Score: an.Rank.Score, BaseScore: an.Rank.Base,
+		Version: an.Version, Relevance: an.Relevance, Score: av.Rank.Score, BaseScore: av.Rank.Base,
 		Topics: []string{}, Entities: []entityJSON{}, Audiences: []audienceJSON{}, TLDR: []sentenceJSON{},
 		Takeaways: []sentenceJSON{}, WhyRanked: []rankPartJSON{}, Timeline: []eventJSON{}, Related: []eventJSON{},
 	}
@@ -458,7 +458,7 @@ func analysisJSONOf(av *analysisView) *analysisJSON {
 	for _, sv := range av.Takeaways {
 		out.Takeaways = append(out.Takeaways, sentenceJSON{Text: sv.Text, ArticleID: sv.Article, Source: sv.Outlet})
 	}
-	for _, p := range an.Rank.Parts {
+	for _, p := range av.Rank.Parts {
 		out.WhyRanked = append(out.WhyRanked, rankPartJSON{Name: p.Name, Value: p.Value, Detail: p.Detail})
 	}
 	for _, ev := range av.Timeline {

@@ -46,6 +46,7 @@ type analysisView struct {
 	Timeline  []timelineView
 	Related   []relatedView
 	Ranked    rankView
+	Rank      news.Rank // as of the page's time
 	Insight   *insightView
 }
 
@@ -149,6 +150,7 @@ func (s *Server) storyAnalysis(ctx context.Context, rec store.StoryRecord, now t
 	}
 	// The stored rank's recency is the story's age when it was analysed.
 	rank := an.Rank.At(rec.FirstSeen, now)
+	v.Rank = rank
 	v.Ranked = rankView{Score: strconv.FormatFloat(rank.Score, 'f', 2, 64), Base: strconv.FormatFloat(rank.Base, 'f', 2, 64), Parts: rank.Parts}
 
 	self := news.StoryRef{ID: rec.ID, Title: rec.Title, FirstSeen: rec.FirstSeen, Updated: rec.Updated,
