@@ -200,6 +200,27 @@ type InsightRecord struct {
 	news.Insight
 }
 
+// AnalysedStory is a story with its analysis.
+type AnalysedStory struct {
+	StoryRecord
+	Analysis AnalysisRecord
+}
+
+// Counts says what Recap read in a span of time.
+type Counts struct {
+	Sources  int // distinct sources that carried an article published in the span
+	Articles int // articles published in the span
+	Stories  int // stories with an article published in the span
+}
+
+// TopicQuery selects one page of a topic's analysed stories, most recently
+// updated first.
+type TopicQuery struct {
+	Topic  news.Topic
+	Limit  int // <= 0 means DefaultLimit
+	Before StoryCursor
+}
+
 // RefQuery selects the analysed stories that share an entity with a story,
 // for its timeline and its related stories.
 type RefQuery struct {
@@ -319,6 +340,21 @@ type Store interface {
 	// Analysis.Rank.Base first, with their title, dates, entity keys,
 	// topics, outlets and base score.
 	StoryRefs(ctx context.Context, q RefQuery) ([]news.StoryRef, error)
+
+	// The weekly digest and the topic pages.
+	// ActiveStories returns the analysed stories of at least minOutlets
+	// outlets (as analysed) that have a member published in [from, to):
+	// first seen before to, updated at or after from; highest base score
+	// first (ties by id), at most limit (<= 0 means DefaultLimit), with
+	// everything (members, outlets, version) and their analysis.
+	ActiveStories(ctx context.Context, from, to time.Time, minOutlets, limit int) ([]AnalysedStory, error)
+	// CountBetween counts the articles published in [from, to), the
+	// sources that carried them and the stories they are in.
+	CountBetween(ctx context.Context, from, to time.Time) (Counts, error)
+	// TopicStories returns a page of the analysed stories whose analysis
+	// has q.Topic, most recently updated first (ties by id, higher
+	// first), with the fields Stories fills and their analysis.
+	TopicStories(ctx context.Context, q TopicQuery) ([]AnalysedStory, error)
 
 	// The optional LLM insights. StoriesForInsight returns up to limit
 	// stories with at least minOutlets outlets whose insight is missing or
