@@ -188,10 +188,10 @@ func encodeAnalysisRecord(rec store.AnalysisRecord) (analysisRow, error) {
 	return row, nil
 }
 
-// SaveAnalyses replaces each story's analysis and entity rows in one
-// transaction under the lease (holdsLease, as SaveStories), and records
-// the version and outlet count on the story, which takes it out of the
-// analysis queue when the version is current. A record of a story that is
+// SaveAnalyses replaces each story's analysis, entity rows and topic rows
+// in one transaction under the lease (holdsLease, as SaveStories), and
+// records the version, outlet count and base score on the story, which
+// takes it out of the analysis queue when the version is current. A record of a story that is
 // no longer stored is skipped.
 func (s *Store) SaveAnalyses(ctx context.Context, l store.Lease, recs []store.AnalysisRecord) error {
 	if err := checkLease(l); err != nil {
@@ -216,13 +216,18 @@ func (s *Store) SaveAnalyses(ctx context.Context, l store.Lease, recs []store.An
 	stmts := []string{
 		// The story's row first: it says whether the story is still
 		// stored, and gives the first seen its entity rows are dated by.
-		`UPDATE stories SET analysed_version = ?2, analysed_outlets = ?3 WHERE id = ?1 RETURNING first_seen`,
+		`UPDATE stories SET analysed_version = ?2, analysed_outlets = ?3, analysed_score = ?4 WHERE id = ?1
+			RETURNING first_seen, updated`,
 		deleteEntitiesQuery,
+		deleteTopicsQuery,
 		`INSERT INTO story_analysis (story_id, version, analysed, base_score, outlets, entities, topics, data)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 			ON CONFLICT(story_id) DO UPDATE SET version = ?2, analysed = ?3, base_score = ?4, outlets = ?5,
 				entities = ?6, topics = ?7, data = ?8`,
 		`INSERT OR IGNORE INTO story_entities (entity, story_id, first_seen, base_score) VALUES (?, ?, ?, ?)`,
+		// Dated by the story's updated, as the trigger stories_topics_updated
+		// (0005) keeps them when SaveStories moves it.
+		`INSERT OR IGNORE INTO story_topics (topic, story_id, updated) VALUES (?, ?, ?)`,
 	}
 	prepared := make([]*sql.Stmt, len(stmts))
 	for i, q := range stmts {
@@ -231,11 +236,12 @@ func (s *Store) SaveAnalyses(ctx context.Context, l store.Lease, recs []store.An
 		}
 		defer prepared[i].Close()
 	}
-	story, deleteEntities, upsert, insertEntity := prepared[0], prepared[1], prepared[2], prepared[3]
+	story, deleteEntities, deleteTopics, upsert, insertEntity, insertTopic :=
+		prepared[0], prepared[1], prepared[2], prepared[3], prepared[4], prepared[5]
 	written := 0
 	for _, r := range rows {
-		var firstSeen int64
-		err := story.QueryRowContext(ctx, r.StoryID, r.Version, r.Outlets).Scan(&firstSeen)
+		var firstSeen, updated int64
+		err := story.QueryRowContext(ctx, r.StoryID, r.Version, r.Outlets, r.Rank.Base).Scan(&firstSeen, &updated)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -245,6 +251,9 @@ func (s *Store) SaveAnalyses(ctx context.Context, l store.Lease, recs []store.An
 		if _, err := deleteEntities.ExecContext(ctx, r.StoryID); err != nil {
 			return fmt.Errorf("save analyses: story %d: old entities: %w", r.StoryID, err)
 		}
+		if _, err := deleteTopics.ExecContext(ctx, r.StoryID); err != nil {
+			return fmt.Errorf("save analyses: story %d: old topics: %w", r.StoryID, err)
+		}
 		if _, err := upsert.ExecContext(ctx, r.StoryID, r.Version, r.analysed, r.Rank.Base, r.Outlets,
 			r.entities, r.topics, r.data); err != nil {
 			return fmt.Errorf("save analyses: story %d: %w", r.StoryID, err)
@@ -252,6 +261,14 @@ func (s *Store) SaveAnalyses(ctx context.Context, l store.Lease, recs []store.An
 		for _, k := range r.keys {
 			if _, err := insertEntity.ExecContext(ctx, k, r.StoryID, firstSeen, r.Rank.Base); err != nil {
 				return fmt.Errorf("save analyses: story %d: entity %q: %w", r.StoryID, k, err)
+			}
+		}
+		for _, tp := range r.Topics {
+			if tp == "" {
+				continue
+			}
+			if _, err := insertTopic.ExecContext(ctx, string(tp), r.StoryID, updated); err != nil {
+				return fmt.Errorf("save analyses: story %d: topic %q: %w", r.StoryID, tp, err)
 			}
 		}
 		written++
