@@ -89,6 +89,10 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) store.Store
 		{"InsightRoundTrip", testInsightRoundTrip},
 		{"StoriesForInsight", testStoriesForInsight},
 		{"AnalysisContextCanceled", testAnalysisContextCanceled},
+		{"ActiveStories", testActiveStories},
+		{"CountBetween", testCountBetween},
+		{"TopicStories", testTopicStories},
+		{"DigestContextCanceled", testDigestContextCanceled},
 	}
 	// The tests that move the store's clock.
 	clocked := []struct {
