@@ -94,18 +94,65 @@ var linkTarget = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%
 
 // markdownMeta are the characters that may start or end markup anywhere in
 // a line; a backslash makes each literal (CommonMark escapes any ASCII
-// punctuation this way).
+// punctuation this way). "_" and "&" are handled apart: escaping them
+// everywhere would litter names like github_trends and R&D.
 var markdownMeta = strings.NewReplacer(
-	`\`, `\\`, "[", `\[`, "]", `\]`, "*", `\*`, "_", `\_`, "`", "\\`",
-	"<", `\<`, ">", `\>`, "~", `\~`, "&", `\&`, "|", `\|`, "!", `\!`,
+	`\`, `\\`, "[", `\[`, "]", `\]`, "*", `\*`, "`", "\\`",
+	"<", `\<`, ">", `\>`, "~", `\~`,
 ).Replace
+
+// escapeInline escapes the metacharacters of one line of text. An
+// underscore between two letters or digits never opens emphasis, and an
+// ampersand only matters where it starts an entity ("&amp;", "&#60;"), so
+// those stay as they are.
+func escapeInline(s string) string {
+	s = markdownMeta(s)
+	if !strings.ContainsAny(s, "_&") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '_' && !(i > 0 && isWordByte(s[i-1]) && i+1 < len(s) && isWordByte(s[i+1])):
+			b.WriteString(`\_`)
+		case c == '&' && startsEntity(s[i+1:]):
+			b.WriteString(`\&`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// isWordByte: ASCII letters and digits, and any byte of a multi-byte
+// character (CommonMark counts Unicode letters as word characters too).
+func isWordByte(c byte) bool {
+	return c >= 0x80 || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// startsEntity reports whether s (what follows an "&") is the rest of an
+// entity or character reference: a name or "#" number, then ";".
+func startsEntity(s string) bool {
+	for i := 0; i < len(s) && i < 40; i++ {
+		c := s[i]
+		switch {
+		case c == ';':
+			return i > 0
+		case c == '#' && i == 0, isWordByte(c) && c < 0x80:
+		default:
+			return false
+		}
+	}
+	return false
+}
 
 // escapeText makes feed text literal in Markdown: one line (a newline in a
 // title would start a block of its own), every inline metacharacter
 // escaped, and what would start a heading, a list, a quote or a rule at the
 // start of the line escaped too.
 func escapeText(s string) string {
-	s = markdownMeta(strings.Join(strings.Fields(s), " "))
+	s = escapeInline(strings.Join(strings.Fields(s), " "))
 	if s == "" {
 		return s
 	}
