@@ -345,8 +345,9 @@ type Store interface {
 	// ActiveStories returns the analysed stories of at least minOutlets
 	// outlets (as analysed) that have a member published in [from, to):
 	// first seen before to, updated at or after from; highest base score
-	// first (ties by id), at most limit (<= 0 means DefaultLimit), with
-	// everything (members, outlets, version) and their analysis.
+	// first (ties by id, lower first), at most limit (<= 0 means
+	// DefaultLimit), with everything (members, outlets, version) and their
+	// analysis.
 	ActiveStories(ctx context.Context, from, to time.Time, minOutlets, limit int) ([]AnalysedStory, error)
 	// CountBetween counts the articles published in [from, to), the
 	// sources that carried them and the stories they are in.

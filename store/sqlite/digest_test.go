@@ -219,7 +219,10 @@ func BenchmarkDigestReads(b *testing.B) {
 	start := at.UnixMilli() - weeks*week
 	step := weeks * week / articles
 	body := strings.Repeat("Researchers released a model that improves reasoning on long documents. ", 20)
-	data := `{"TLDR":"` + strings.Repeat("x", 3000) + `"}`
+	data, err := encodeAnalysis(news.Analysis{TLDR: []news.Sentence{{Text: strings.Repeat("x", 3000), Article: 1}}})
+	if err != nil {
+		b.Fatal(err)
+	}
 	topics := []news.Topic{news.TopicModels, news.TopicChips, news.TopicPolicy, news.TopicBusiness,
 		news.TopicProducts, news.TopicOpenSource, news.TopicSafety}
 	tx, err := s.w.BeginTx(ctx, nil)
