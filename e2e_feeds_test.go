@@ -287,6 +287,7 @@ func (b *e2eBuffer) String() string {
 // e2eRecap is Recap serving for real, started through run.
 type e2eRecap struct {
 	Base    string    // http://127.0.0.1:PORT
+	DB      string    // the SQLite file serve uses, for other commands to read
 	Started time.Time // when serve was started
 	client  *http.Client
 	stop    context.CancelFunc
@@ -299,8 +300,15 @@ type e2eRecap struct {
 // waits (bounded) until it is ready. Stop ends it.
 func e2eStartRecap(t *testing.T, feedSrv *httptest.Server, feeds []e2eFeed) *e2eRecap {
 	t.Helper()
+	return e2eStartRecapEnv(t, feedSrv, feeds, nil)
+}
+
+// e2eStartRecapEnv is e2eStartRecap with environment variables (such as
+// RECAP_TIMEZONE) that every command sees, as a deployment sets them.
+func e2eStartRecapEnv(t *testing.T, feedSrv *httptest.Server, feeds []e2eFeed, vars map[string]string) *e2eRecap {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "recap.db")
-	env := func(string) string { return "" }
+	env := func(k string) string { return vars[k] }
 	for _, f := range feeds {
 		var out, errb bytes.Buffer
 		args := []string{"--db", db, "sources", "add", feedSrv.URL + f.Path, "--title", f.Title}
@@ -313,7 +321,7 @@ func e2eStartRecap(t *testing.T, feedSrv *httptest.Server, feeds []e2eFeed) *e2e
 	}
 
 	addr := e2eFreeAddr(t)
-	r := &e2eRecap{Base: "http://" + addr, client: &http.Client{Timeout: 30 * time.Second},
+	r := &e2eRecap{Base: "http://" + addr, DB: db, client: &http.Client{Timeout: 30 * time.Second},
 		done: make(chan error, 1), stderr: &e2eBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
