@@ -63,6 +63,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		WriteOPML:  feeds.WriteOPML,
 		VersionTTL: time.Second,
 		Metrics:    metrics,
+		Location:   a.cfg.Location,
 	})
 	if err != nil {
 		return err

@@ -34,6 +34,9 @@ type config struct {
 	Addr                 string // where serve listens
 	BaseURL              string // public URL of the site; "" derives it from Addr
 
+	// Location is the time zone of the weekly digest's weeks.
+	Location *time.Location
+
 	// The optional LLM analysis: on when LLMURL and LLMModel are both set.
 	LLMURL          string
 	LLMModel        string
@@ -129,6 +132,16 @@ var options = []option{
 			c.BaseURL = u.String()
 			return nil
 		}},
+	{flag: "timezone", env: "RECAP_TIMEZONE", def: "UTC",
+		usage: "time zone of the weekly digest's weeks (Monday 00:00 to Sunday 24:00), an IANA name such as Europe/Berlin",
+		set: func(c *config, v string) error {
+			loc, err := time.LoadLocation(strings.TrimSpace(v))
+			if err != nil || strings.TrimSpace(v) == "" || strings.EqualFold(strings.TrimSpace(v), "local") {
+				return fmt.Errorf("%q is not an IANA time zone name such as UTC or Europe/Berlin", v)
+			}
+			c.Location = loc
+			return nil
+		}},
 	{flag: "llm-url", env: "RECAP_LLM_URL", def: "",
 		usage: "OpenAI-compatible chat completions endpoint for the optional AI-generated analysis (Ollama: http://127.0.0.1:11434/v1/chat/completions); needs --llm-model",
 		set: func(c *config, v string) error {
@@ -213,6 +226,7 @@ func bindGlobals(fs *flag.FlagSet, c *config) {
 }
 
 type app struct {
+	clock  func() time.Time // nil: time.Now
 	cfg    *config
 	getenv func(string) string
 	log    *slog.Logger
@@ -246,6 +260,13 @@ func (a *app) flagSet(name string) *flag.FlagSet {
 	return fs
 }
 
+func (a *app) now() time.Time {
+	if a.clock != nil {
+		return a.clock()
+	}
+	return time.Now()
+}
+
 // parseCommand parses a command's flags (globals included) and builds the logger.
 func (a *app) parseCommand(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
@@ -276,6 +297,7 @@ Commands:
   sources export            write the sources as OPML 2.0
   export articles           write every stored article as JSON lines
   export stories            write every story as JSON lines
+  digest                    print a week's digest (--week 2026-W48, --format md|html|json)
 
 Settings (flag, environment variable, default):
 `)

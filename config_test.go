@@ -66,6 +66,7 @@ func TestBadSettingsGiveClearErrors(t *testing.T) {
 		{"base url relative", nil, []string{"--base-url", "news.example.org", "serve"}, "want an absolute http:// or https:// URL"},
 		{"base url query", map[string]string{"RECAP_BASE_URL": "https://x.example/?a=1"}, nil, "RECAP_BASE_URL"},
 		{"serve argument", nil, []string{"serve", "now"}, `unexpected argument "now"`},
+		{"timezone", map[string]string{"RECAP_TIMEZONE": "Mars/Olympus"}, nil, `RECAP_TIMEZONE: "Mars/Olympus" is not an IANA time zone name`},
 		{"llm url scheme", map[string]string{"RECAP_LLM_URL": "ftp://127.0.0.1/v1"}, nil, `RECAP_LLM_URL: "ftp://127.0.0.1/v1" is not an http:// or https:// URL`},
 		{"llm timeout", nil, []string{"--llm-timeout", "5ms"}, "llm-timeout"},
 		{"llm calls per hour", map[string]string{"RECAP_LLM_CALLS_PER_HOUR": "0"}, nil, "RECAP_LLM_CALLS_PER_HOUR"},

@@ -3,6 +3,10 @@
 package main
 
 import (
+	// The digest's weeks are in --timezone: the zone database comes with
+	// the binary, for machines without /usr/share/zoneinfo.
+	_ "time/tzdata"
+
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = app.sources(ctx, rest)
 	case "export":
 		err = app.export(ctx, rest)
+	case "digest":
+		err = app.digestCmd(ctx, rest)
 	case "help":
 		app.usage(stdout)
 	default:

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"recap/digest"
 	"recap/store"
 	"recap/web"
 )
@@ -82,6 +83,10 @@ type Config struct {
 	Metrics *Metrics
 	// PageSize of lists (0: 30).
 	PageSize int
+	// Location is the time zone of the weekly digest's weeks (nil: UTC).
+	Location *time.Location
+	// Digest sets the digest's rules (nil: digest.DefaultOptions()).
+	Digest *digest.Options
 }
 
 // Server holds the dependencies the handlers close over.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"recap/digest"
 	"recap/news"
 	"recap/store"
 )
@@ -41,14 +42,18 @@ type analysisView struct {
 	TLDR      []sentenceView
 	Audiences []news.Audience
 	Takeaways []sentenceView
-	Topics    []string
+	Topics    []topicLink
 	Entities  []string
+	Week      string // the ISO week of the story's first report, for its digest
 	Timeline  []timelineView
 	Related   []relatedView
 	Ranked    rankView
 	Rank      news.Rank // as of the page's time
 	Insight   *insightView
 }
+
+// topicLink is a topic and its page.
+type topicLink struct{ Name, Page string }
 
 // sentenceView is an outlet's own sentence, attributed.
 type sentenceView struct {
@@ -139,8 +144,9 @@ func (s *Server) storyAnalysis(ctx context.Context, rec store.StoryRecord, now t
 		}
 	}
 	for _, t := range an.Topics {
-		v.Topics = append(v.Topics, news.TopicName(t))
+		v.Topics = append(v.Topics, topicLink{Name: news.TopicName(t), Page: topicPath(t)})
 	}
+	v.Week = digest.WeekOf(rec.FirstSeen, s.loc()).String()
 	names := map[string]string{}
 	for _, e := range an.Entities {
 		names[e.Key] = e.Name

@@ -105,7 +105,7 @@ func TestStoryPageShowsItsAnalysis(t *testing.T) {
 		`<h2 id="takeaways-h">Key takeaways</h2>`,
 		"<q>It was trained and served on Huawei Ascend accelerators.</q>",
 		`<a href="https://the.example.com/deepseek-v4" rel="noopener noreferrer">The Verge AI</a>`,
-		"Models and research · Chips and hardware",
+		`<a href="/topics/models-research">Models and research</a> · <a href="/topics/chips-hardware">Chips and hardware</a>`, `<a href="/digest/2026-W14">Weekly AI Recap 2026-W14</a>`,
 		`<h2 id="timeline-h">Timeline</h2>`,
 		`<h2 id="related-h">Related updates</h2>`,
 		fmt.Sprintf(`<a href="/stories/%d">Huawei shares jump on DeepSeek news</a>`, f.stock),
