@@ -26,7 +26,9 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/articles/{id}", s.cached(onArticles|onClock, s.articlePage)) // redirects to its story once clustered
 	r.Get("/digest", s.cached(onArticles|onSources|onClock, s.digestPage(true)))
 	r.Get("/digest/{week}", s.cached(onArticles|onSources|onClock, s.digestPage(false)))
-	r.Get("/digests", s.cached(onArticles|onSources|onClock, s.digestsPage, "before"))
+	// The archive and the digest feeds build a digest per week listed (12
+	// and up to 52): rendered at most once a minute, not on every poll.
+	r.Get("/digests", s.cached(onClock, s.digestsPage, "before"))
 	r.Get("/topics/{slug}", s.cached(onArticles|onClock, s.topicPage, "before"))
 	r.Get("/sources", s.cached(onSources|onClock, s.sourcesPage))
 	r.Get("/sources/{id}", s.cached(onArticles|onSources|onClock, s.sourcePage, "before"))
@@ -38,9 +40,9 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/feed.atom", s.cached(onArticles|onSources, s.siteFeed(formatAtom)))
 	r.Get("/feed.json", s.cached(onArticles|onSources, s.siteFeed(formatJSON)))
 	r.Get("/stories/{id}/feed.xml", s.cached(onArticles|onSources, s.storyFeed(formatRSS)))
-	r.Get("/digest.xml", s.cached(onArticles|onSources|onClock, s.digestFeed(formatRSS)))
-	r.Get("/digest.atom", s.cached(onArticles|onSources|onClock, s.digestFeed(formatAtom)))
-	r.Get("/digest.json", s.cached(onArticles|onSources|onClock, s.digestFeed(formatJSON)))
+	r.Get("/digest.xml", s.cached(onClock, s.digestFeed(formatRSS)))
+	r.Get("/digest.atom", s.cached(onClock, s.digestFeed(formatAtom)))
+	r.Get("/digest.json", s.cached(onClock, s.digestFeed(formatJSON)))
 	r.Get("/topics/{slug}/feed.xml", s.cached(onArticles|onSources, s.topicFeed(formatRSS)))
 	r.Get("/sources/{id}/feed.xml", s.cached(onArticles|onSources, s.sourceFeed(formatRSS)))
 	r.Get("/sources/{id}/feed.atom", s.cached(onArticles|onSources, s.sourceFeed(formatAtom)))
