@@ -25,6 +25,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"recap/digest"
 )
 
 const e2eChromium = "/usr/bin/chromium"
@@ -76,6 +78,16 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	})
 	t.Logf("replayed %d items; story %d chosen (%d outlets, %d articles) after %s",
 		e2eItemCount(feeds), chosen.Story.ID, chosen.Story.OutletCount, chosen.Story.ArticleCount, chosen.Waited.Round(100*time.Millisecond))
+	// The digest shown is the busiest closed week's (in UTC, the default
+	// zone), analysed through: it has stories in several topics.
+	list, err := recap.allStories()
+	if err != nil {
+		t.Fatal(err)
+	}
+	week, n := e2eBusiestWeek(list, time.UTC, time.Now())
+	e2eAwaitWeeksAnalysed(t, recap, week.Prev().Start(time.UTC), week.End(time.UTC), e2eAnalysedWithin)
+	digestPath := "/digest/" + week.String()
+	t.Logf("digest shown: %s, %d stories of two outlets or more active in it", week, n)
 
 	shots := os.Getenv("RECAP_SCREENSHOTS")
 	if shots == "" {
@@ -126,6 +138,8 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 	b.checkStorySections(storyPath)
 	searchPath := b.checkSearch(word, wantTitle)
 	sourcePath := b.checkSources(feeds)
+	b.checkDigest(week)
+	b.checkDigests()
 
 	b.checkAxeSeesContrast()
 
@@ -142,23 +156,32 @@ func TestBrowserReadsRecapLikeAPerson(t *testing.T) {
 			}
 		}
 		b.viewport(e2eDesktop)
-		for _, p := range []string{"/", storyPath, searchPath, "/sources", sourcePath} {
+		for _, p := range []string{"/", storyPath, searchPath, "/sources", sourcePath, digestPath, "/digests"} {
 			b.open(p)
 			b.checkAxe(scheme, p)
 		}
 	}
+	b.scheme("dark")
+	b.viewport(e2ePhone)
+	b.open(digestPath)
+	b.screenshot("digest-dark-phone")
 	b.scheme("light")
 	b.viewport(e2eDesktop)
 	b.open(searchPath)
 	b.screenshot("search-light-desktop")
 	b.open("/sources")
 	b.screenshot("sources-light-desktop")
+	b.open(digestPath)
+	b.screenshot("digest-light-desktop")
+	b.open("/digests")
+	b.screenshot("digests-light-desktop")
 
 	// Without JavaScript: the policy forbids script, and no page carries any.
-	e2eCheckNoScript(t, recap.Base, []string{"/", storyPath, searchPath, "/sources", sourcePath})
+	e2eCheckNoScript(t, recap.Base, []string{"/", storyPath, searchPath, "/sources", sourcePath, digestPath, "/digests"})
 
 	if os.Getenv("RECAP_UPDATE_DOCS") == "1" {
-		for _, name := range []string{"home-light-desktop", "home-dark-phone", "story-light-desktop", "story-dark-desktop", "story-light-phone"} {
+		for _, name := range []string{"home-light-desktop", "home-dark-phone", "story-light-desktop", "story-dark-desktop", "story-light-phone",
+			"digest-light-desktop", "digest-dark-phone", "digests-light-desktop"} {
 			e2eCopyFile(t, filepath.Join(shots, name+".png"), filepath.Join("docs", "screenshots", name+".png"))
 		}
 	}
@@ -632,6 +655,134 @@ func (b *e2eBrowser) checkSources(feeds []e2eFeed) string {
 		t.Errorf("source page %s lists no articles", got)
 	}
 	return got
+}
+
+// checkDigest reads a closed week's digest as a person does: the heading,
+// the counts, the topics with their stories, each a link to its story
+// page; it follows the first story, then the previous and next weeks.
+func (b *e2eBrowser) checkDigest(w digest.Week) {
+	t := b.t
+	t.Helper()
+	path := "/digest/" + w.String()
+	b.open(path)
+	type group struct {
+		Name  string     `json:"name"`
+		Href  string     `json:"href"`
+		Items []e2eEntry `json:"items"`
+	}
+	type page struct {
+		H1     string  `json:"h1"`
+		Lead   string  `json:"lead"`
+		Groups []group `json:"groups"`
+		Prev   string  `json:"prev"`
+		Next   string  `json:"next"`
+	}
+	p := e2eEval[page](b, "digest page", `({
+		h1: document.querySelector('main h1').innerText,
+		lead: document.querySelector('main .lead') ? document.querySelector('main .lead').innerText : '',
+		groups: [...document.querySelectorAll('main .digest-topic')].map(s => ({
+			name: s.querySelector('h2').innerText,
+			href: s.querySelector('h2 a') ? s.querySelector('h2 a').getAttribute('href') : '',
+			items: [...s.querySelectorAll('.digest-items > li')].map(li => ({
+				meta: li.querySelector('.meta') ? li.querySelector('.meta').innerText : '',
+				title: li.querySelector('h3') ? li.querySelector('h3 a').innerText : '',
+				href: li.querySelector('h3 a') ? li.querySelector('h3 a').getAttribute('href') : '',
+			})),
+		})),
+		prev: document.querySelector('main a[rel=prev]') ? document.querySelector('main a[rel=prev]').getAttribute('href') : '',
+		next: document.querySelector('main a[rel=next]') ? document.querySelector('main a[rel=next]').getAttribute('href') : '',
+	})`)
+	if p.H1 != "AI Recap: "+w.String() {
+		t.Errorf("%s: heading %q", path, p.H1)
+	}
+	if !regexp.MustCompile(`^[0-9,]+ sources?, [0-9,]+ articles?, [0-9,]+ stor(y|ies) read this week; the [0-9]+ below`).MatchString(p.Lead) {
+		t.Errorf("%s: lead %q does not give the week's counts and its stories", path, p.Lead)
+	}
+	if len(p.Groups) < 2 {
+		t.Errorf("%s: %d topic groups, the busiest week should have several: %+v", path, len(p.Groups), p.Groups)
+	}
+	var first e2eEntry
+	for _, g := range p.Groups {
+		if g.Name == "" || (g.Name != "Other" && !strings.HasPrefix(g.Href, "/topics/")) {
+			t.Errorf("%s: group %q links %q, want its topic page", path, g.Name, g.Href)
+		}
+		if len(g.Items) == 0 {
+			t.Errorf("%s: group %q is empty", path, g.Name)
+		}
+		for _, it := range g.Items {
+			if it.Title == "" || !e2eStoryPath.MatchString(it.Href) || !strings.Contains(it.Meta, "outlets") {
+				t.Errorf("%s: group %q item: title %q, link %q, meta %q", path, g.Name, it.Title, it.Href, it.Meta)
+			}
+			if first.Href == "" {
+				first = it
+			}
+		}
+	}
+	if first.Href == "" {
+		t.Fatalf("%s: no story", path)
+	}
+	got := b.follow("follow the digest's first story", chromedp.Click(chromedp.CSS("main .digest-topic .digest-items > li h3 a")))
+	if got != first.Href {
+		t.Errorf("%s: the first story links %s, the click landed on %s", path, first.Href, got)
+	}
+	if h1 := e2eEval[string](b, "story heading", `document.querySelector('main h1').innerText`); h1 != first.Title {
+		t.Errorf("%s: the story's headline %q, the digest said %q", path, h1, first.Title)
+	}
+	for _, nav := range []struct {
+		rel  string
+		want digest.Week
+		href string
+	}{{"prev", w.Prev(), p.Prev}, {"next", w.Next(), p.Next}} {
+		if want := "/digest/" + nav.want.String(); nav.href != want {
+			t.Errorf("%s: the %s week links %q, want %q", path, nav.rel, nav.href, want)
+			continue
+		}
+		b.open(path)
+		got := b.follow("follow the "+nav.rel+" week", chromedp.Click(chromedp.CSS("main a[rel="+nav.rel+"]")))
+		if got != nav.href {
+			t.Errorf("%s: the %s week link landed on %s", path, nav.rel, got)
+		}
+		if h1 := e2eEval[string](b, nav.rel+" week heading", `document.querySelector('main h1').innerText`); h1 != "AI Recap: "+nav.want.String() {
+			t.Errorf("%s: heading %q", got, h1)
+		}
+	}
+}
+
+// checkDigests reads the archive: its heading, a page of weeks from the
+// current one, each linked, and follows the current week.
+func (b *e2eBrowser) checkDigests() {
+	t := b.t
+	t.Helper()
+	b.open("/digests")
+	if h1 := e2eEval[string](b, "archive heading", `document.querySelector('main h1').innerText`); h1 != "Weekly AI Recap" {
+		t.Errorf("/digests: heading %q", h1)
+	}
+	// An entry's week is its heading; the line under it says its stories and counts.
+	entries := e2eEval[[]e2eEntry](b, "archive entries", `[...document.querySelectorAll('main .entries .entry')].map(e => ({
+		meta: e.querySelector('p.meta') ? e.querySelector('p.meta').innerText : '',
+		title: e.querySelector('h2') ? e.querySelector('h2').innerText : '',
+		href: e.querySelector('h2 a') ? e.querySelector('h2 a').getAttribute('href') : '',
+	}))`)
+	current := digest.WeekOf(time.Now(), time.UTC)
+	if len(entries) < 2 || !strings.HasPrefix(entries[0].Title, current.String()) || !strings.Contains(entries[0].Title, "the week so far") {
+		t.Fatalf("/digests: the first entry is not the current week %s so far: %+v", current, entries)
+	}
+	for i, e := range entries {
+		if !regexp.MustCompile(`^/digest/[0-9]{4}-W[0-9]{2}$`).MatchString(e.Href) || !strings.HasPrefix(e.Title, strings.TrimPrefix(e.Href, "/digest/")) {
+			t.Errorf("/digests entry %d: title %q links %q", i, e.Title, e.Href)
+		}
+		if !regexp.MustCompile(`(stor(y|ies)|A quiet week) · [0-9,]+ sources?, `).MatchString(e.Meta) {
+			t.Errorf("/digests entry %d: line %q", i, e.Meta)
+		}
+	}
+	older := e2eEval[string](b, "older weeks", `document.querySelector('main a[rel=next]') ? document.querySelector('main a[rel=next]').getAttribute('href') : ''`)
+	if !strings.HasPrefix(older, "/digests?before=") {
+		t.Errorf("/digests: older weeks link %q", older)
+	}
+	got := b.follow("follow the current week", chromedp.Click(chromedp.CSS("main .entries .entry h2 a")))
+	if got != "/digest/"+current.String() {
+		t.Errorf("/digests: the current week landed on %s", got)
+	}
 }
 
 // e2eViolation is an axe-core violation, flattened.
