@@ -452,17 +452,6 @@ func (s *Server) topicFeed(f feedFormat) renderFunc {
 			Page:        s.abs(topicPath(topic)),
 			Self:        s.abs(topicPath(topic) + "/feed." + f.ext()),
 		}
-		if doc.Items, err = s.storyFeedItems(r.Context(), list); err != nil {
-			return nil, err
-		}
-		doc.Updated = newestItem(doc.Items)
-		if doc.Updated.IsZero() {
-			v, err := s.version(r.Context())
-			if err != nil {
-				return nil, unavailable(err)
-			}
-			doc.Updated = v.ArticlesAt
-		}
-		return writeFeed(f, doc)
+		return s.storiesFeed(r.Context(), f, doc, list)
 	}
 }

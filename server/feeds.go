@@ -104,23 +104,29 @@ func (s *Server) siteFeed(f feedFormat) renderFunc {
 			Page:        s.abs("/"),
 			Self:        s.abs("/feed." + f.ext()),
 		}
-		if doc.Items, err = s.storyFeedItems(r.Context(), recs); err != nil {
-			return nil, err
-		}
-		doc.Updated = newestItem(doc.Items)
-		if doc.Updated.IsZero() {
-			// Nothing to show yet: the feed changed when the store last did.
-			v, err := s.version(r.Context())
-			if err != nil {
-				return nil, unavailable(err)
-			}
-			doc.Updated = v.ArticlesAt
-			if doc.Updated.IsZero() {
-				doc.Updated = v.SourcesAt
-			}
-		}
-		return writeFeed(f, doc)
+		return s.storiesFeed(r.Context(), f, doc, recs)
 	}
+}
+
+// storiesFeed writes doc with the stories as its items.
+func (s *Server) storiesFeed(ctx context.Context, f feedFormat, doc feedDoc, recs []store.StoryRecord) (*response, error) {
+	var err error
+	if doc.Items, err = s.storyFeedItems(ctx, recs); err != nil {
+		return nil, err
+	}
+	doc.Updated = newestItem(doc.Items)
+	if doc.Updated.IsZero() {
+		// Nothing to show yet: the feed changed when the store last did.
+		v, err := s.version(ctx)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		doc.Updated = v.ArticlesAt
+		if doc.Updated.IsZero() {
+			doc.Updated = v.SourcesAt
+		}
+	}
+	return writeFeed(f, doc)
 }
 
 // sourceFeed renders the latest articles first stored from one source.
