@@ -198,34 +198,3 @@ func (s *Store) TopicStories(ctx context.Context, q store.TopicQuery) ([]store.A
 	fillFrom(recs, filled)
 	return recs, nil
 }
-
-// countOutlets sets each story's OutletCount from its members' sightings,
-// for a whole page in one query (outletCountsQuery).
-func countOutlets(ctx context.Context, tx *sql.Tx, recs []store.StoryRecord) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	index := make(map[int64]int, len(recs))
-	for i := range recs {
-		index[recs[i].ID] = i
-	}
-	rows, err := tx.QueryContext(ctx, outletCountsQuery, storyIDs(recs))
-	if err != nil {
-		return fmt.Errorf("outlets: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return fmt.Errorf("outlets: %w", err)
-		}
-		if i, ok := index[id]; ok {
-			recs[i].OutletCount = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("outlets: %w", err)
-	}
-	return nil
-}

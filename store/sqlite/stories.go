@@ -332,8 +332,17 @@ func (s *Store) Stories(ctx context.Context, q store.StoryQuery) ([]store.StoryR
 	if err != nil {
 		return nil, fmt.Errorf("stories: %w", err)
 	}
+	if err := countOutlets(ctx, tx, recs); err != nil {
+		return nil, fmt.Errorf("stories: %w", err)
+	}
+	return recs, nil
+}
+
+// countOutlets sets each story's OutletCount from its members' sightings,
+// for a whole page in one query (outletCountsQuery).
+func countOutlets(ctx context.Context, tx *sql.Tx, recs []store.StoryRecord) error {
 	if len(recs) == 0 {
-		return recs, nil
+		return nil
 	}
 	index := make(map[int64]int, len(recs))
 	for i := range recs {
@@ -341,23 +350,23 @@ func (s *Store) Stories(ctx context.Context, q store.StoryQuery) ([]store.StoryR
 	}
 	rows, err := tx.QueryContext(ctx, outletCountsQuery, storyIDs(recs))
 	if err != nil {
-		return nil, fmt.Errorf("stories: outlets: %w", err)
+		return fmt.Errorf("outlets: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
 		var n int
 		if err := rows.Scan(&id, &n); err != nil {
-			return nil, fmt.Errorf("stories: outlets: %w", err)
+			return fmt.Errorf("outlets: %w", err)
 		}
 		if i, ok := index[id]; ok {
 			recs[i].OutletCount = n
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("stories: outlets: %w", err)
+		return fmt.Errorf("outlets: %w", err)
 	}
-	return recs, nil
+	return nil
 }
 
 func queryStories(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]store.StoryRecord, error) {
