@@ -147,9 +147,7 @@ func (s *Server) storyAnalysis(ctx context.Context, rec store.StoryRecord, now t
 		v.Topics = append(v.Topics, topicLink{Name: news.TopicName(t), Page: topicPath(t)})
 	}
 	v.Week = digest.WeekOf(rec.FirstSeen, s.loc()).String()
-	names := map[string]string{}
 	for _, e := range an.Entities {
-		names[e.Key] = e.Name
 		if len(v.Entities) < timelineEntities+3 {
 			v.Entities = append(v.Entities, e.Name)
 		}
@@ -159,18 +157,12 @@ func (s *Server) storyAnalysis(ctx context.Context, rec store.StoryRecord, now t
 	v.Rank = rank
 	v.Ranked = rankView{Score: strconv.FormatFloat(rank.Score, 'f', 2, 64), Base: strconv.FormatFloat(rank.Base, 'f', 2, 64), Parts: rank.Parts}
 
-	self := news.StoryRef{ID: rec.ID, Title: rec.Title, FirstSeen: rec.FirstSeen, Updated: rec.Updated,
-		Topics: an.Topics, Outlets: rec.OutletCount, Score: an.Rank.Base}
-	for _, e := range an.Entities {
-		self.Entities = append(self.Entities, e.Key)
+	self, names := selfRef(rec, an)
+	if v.Timeline, err = s.timeline(ctx, self, an.Entities, names); err != nil {
+		return nil, err
 	}
-	if len(self.Entities) > 0 {
-		if v.Timeline, err = s.timeline(ctx, self, an.Entities, names); err != nil {
-			return nil, err
-		}
-		if v.Related, err = s.related(ctx, self, names, v.Timeline); err != nil {
-			return nil, err
-		}
+	if v.Related, err = s.related(ctx, self, names, v.Timeline); err != nil {
+		return nil, err
 	}
 	if v.Insight, err = s.insight(ctx, rec); err != nil {
 		return nil, err
@@ -178,7 +170,24 @@ func (s *Server) storyAnalysis(ctx context.Context, rec store.StoryRecord, now t
 	return v, nil
 }
 
+// selfRef is rec as the timeline and the related stories compare it, and
+// the names its analysis gives its entity keys.
+func selfRef(rec store.StoryRecord, an store.AnalysisRecord) (news.StoryRef, map[string]string) {
+	self := news.StoryRef{ID: rec.ID, Title: rec.Title, FirstSeen: rec.FirstSeen, Updated: rec.Updated,
+		Topics: an.Topics, Outlets: rec.OutletCount, Score: an.Rank.Base}
+	names := make(map[string]string, len(an.Entities))
+	for _, e := range an.Entities {
+		self.Entities = append(self.Entities, e.Key)
+		names[e.Key] = e.Name
+	}
+	return self, names
+}
+
+// timeline is the story's earlier events; none for a story with no entities.
 func (s *Server) timeline(ctx context.Context, self news.StoryRef, ents []news.Entity, names map[string]string) ([]timelineView, error) {
+	if len(self.Entities) == 0 {
+		return nil, nil
+	}
 	refs, err := s.store.StoryRefs(ctx, store.RefQuery{
 		Entities: self.Entities[:min(len(self.Entities), timelineEntities)],
 		To:       self.FirstSeen, Exclude: self.ID, Limit: refsPerQuery,
@@ -197,6 +206,9 @@ func (s *Server) timeline(ctx context.Context, self news.StoryRef, ents []news.E
 }
 
 func (s *Server) related(ctx context.Context, self news.StoryRef, names map[string]string, timeline []timelineView) ([]relatedView, error) {
+	if len(self.Entities) == 0 {
+		return nil, nil
+	}
 	refs, err := s.store.StoryRefs(ctx, store.RefQuery{
 		Entities: self.Entities[:min(len(self.Entities), relatedEntities)],
 		From:     self.FirstSeen.Add(-relatedWithin), Exclude: self.ID, Limit: refsPerQuery,
@@ -321,17 +333,24 @@ func (s *Server) storyFeed(f feedFormat) renderFunc {
 			return moved, err
 		}
 		id := rec.ID
-		now := s.now()
 		items, err := s.feedItems(newestFirst(rec.Members))
 		if err != nil {
 			return nil, err
 		}
-		av, err := s.storyAnalysis(r.Context(), rec, now)
-		if err != nil {
-			return nil, err
-		}
-		if av != nil {
-			for _, ev := range av.Timeline {
+		// The timeline's events, not the rest of the analysis: a feed has
+		// no related stories or insight to show.
+		an, err := s.store.Analysis(r.Context(), rec.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound): // not analysed yet: its articles only
+		case err != nil:
+			return nil, unavailable(err)
+		default:
+			self, names := selfRef(rec, an)
+			events, err := s.timeline(r.Context(), self, an.Entities, names)
+			if err != nil {
+				return nil, err
+			}
+			for _, ev := range events {
 				items = append(items, s.timelineItem(rec, ev))
 			}
 		}
