@@ -260,36 +260,55 @@ const candidateLimit = 500
 // without its own previous week: one level only, so a digest costs two
 // weeks' reads, not the whole history.
 func Build(ctx context.Context, s store.Store, w Week, loc *time.Location, now time.Time, opts Options) (Digest, error) {
+	ds, err := BuildWeeks(ctx, s, w, 1, loc, now, opts)
+	if err != nil {
+		return Digest{}, err
+	}
+	return ds[0], nil
+}
+
+// BuildWeeks is Build of n weeks, from w back, newest first. A week's
+// stories serve its own digest and, for the repeat rule, the next newer
+// week's: n weeks read n+1 weeks of stories, not 2n.
+func BuildWeeks(ctx context.Context, s store.Store, w Week, n int, loc *time.Location, now time.Time, opts Options) ([]Digest, error) {
+	if n <= 0 {
+		return nil, nil
+	}
 	opts = opts.withDefaults()
 	loc = orUTC(loc)
-	start, end := w.Start(loc), w.End(loc)
-	cands, err := weekCandidates(ctx, s, start, end, opts)
+	cands, err := weekCandidates(ctx, s, w.Start(loc), w.End(loc), opts)
 	if err != nil {
-		return Digest{}, fmt.Errorf("digest %s: %w", w, err)
+		return nil, fmt.Errorf("digest %s: %w", w, err)
 	}
-	p := w.Prev()
-	prevCands, err := weekCandidates(ctx, s, p.Start(loc), p.End(loc), opts)
-	if err != nil {
-		return Digest{}, fmt.Errorf("digest %s: previous week %s: %w", w, p, err)
+	out := make([]Digest, 0, n)
+	for range n {
+		start, end := w.Start(loc), w.End(loc)
+		p := w.Prev()
+		prevCands, err := weekCandidates(ctx, s, p.Start(loc), p.End(loc), opts)
+		if err != nil {
+			return nil, fmt.Errorf("digest %s: previous week %s: %w", w, p, err)
+		}
+		prev := map[int64]bool{}
+		for _, it := range Choose(prevCands, nil, opts) {
+			prev[it.Story] = true
+		}
+		counts, err := s.CountBetween(ctx, start, end)
+		if err != nil {
+			return nil, fmt.Errorf("digest %s: counts: %w", w, err)
+		}
+		items := Choose(cands, prev, opts)
+		out = append(out, Digest{
+			Week:   w,
+			Start:  start,
+			End:    end,
+			Closed: !end.After(now),
+			Counts: counts,
+			Items:  items,
+			Groups: GroupItems(items),
+		})
+		w, cands = p, prevCands
 	}
-	prev := map[int64]bool{}
-	for _, it := range Choose(prevCands, nil, opts) {
-		prev[it.Story] = true
-	}
-	counts, err := s.CountBetween(ctx, start, end)
-	if err != nil {
-		return Digest{}, fmt.Errorf("digest %s: counts: %w", w, err)
-	}
-	items := Choose(cands, prev, opts)
-	return Digest{
-		Week:   w,
-		Start:  start,
-		End:    end,
-		Closed: !end.After(now),
-		Counts: counts,
-		Items:  items,
-		Groups: GroupItems(items),
-	}, nil
+	return out, nil
 }
 
 func weekCandidates(ctx context.Context, s store.Store, start, end time.Time, opts Options) ([]Candidate, error) {

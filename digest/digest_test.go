@@ -376,6 +376,41 @@ func TestBuildRepeatRuleLooksOneWeekBack(t *testing.T) {
 	}
 }
 
+// TestBuildWeeksIsBuildOfEachWeek: n weeks built together are the digests
+// Build makes one by one, read with n+1 weeks of stories instead of 2n.
+func TestBuildWeeksIsBuildOfEachWeek(t *testing.T) {
+	w := Week{2026, 48}
+	start := w.Start(time.UTC)
+	at := func(h int) time.Time { return start.Add(time.Duration(h) * time.Hour) }
+	stories := []store.AnalysedStory{
+		story(1, 3, nil, nil, member(10, 1, "A", at(-100), ""), member(11, 2, "B", at(-90), ""), member(12, 3, "C", at(5), "")),
+		story(2, 2.9, nil, nil, member(20, 1, "A", at(-100), ""), member(21, 2, "B", at(-90), ""),
+			member(22, 3, "C", at(5), ""), member(23, 4, "D", at(6), "")),
+		story(3, 1.5, nil, nil, member(30, 5, "E", at(1), ""), member(31, 6, "F", at(2), "")),
+		story(5, 2, nil, nil, member(50, 5, "E", at(-300), ""), member(51, 6, "F", at(-299), "")),
+	}
+	together := &fakeStore{stories: stories}
+	got, err := BuildWeeks(context.Background(), together, w, 3, time.UTC, at(500), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d digests, want 3", len(got))
+	}
+	for i, wk := range []Week{w, w.Prev(), w.Prev().Prev()} {
+		want, err := Build(context.Background(), &fakeStore{stories: stories}, wk, time.UTC, at(500), DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("week %s: BuildWeeks gives\n%+v\nBuild gives\n%+v", wk, got[i], want)
+		}
+	}
+	if n := len(together.calls); n != 4+3 {
+		t.Errorf("store calls %d, want 7 (4 weeks of stories, 3 counts): %v", n, together.calls)
+	}
+}
+
 func TestBuildReportsStoreErrors(t *testing.T) {
 	boom := errors.New("boom")
 	_, err := Build(context.Background(), &fakeStore{fail: boom}, Week{2026, 48}, time.UTC, day0, DefaultOptions())

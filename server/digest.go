@@ -97,6 +97,15 @@ func (s *Server) digestOf(ctx context.Context, w digest.Week) (digest.Digest, er
 	return d, nil
 }
 
+// digestsOf builds n weeks' digests, from w back, newest first.
+func (s *Server) digestsOf(ctx context.Context, w digest.Week, n int) ([]digest.Digest, error) {
+	ds, err := digest.BuildWeeks(ctx, s.store, w, n, s.loc(), s.now(), s.digestOptions())
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return ds, nil
+}
+
 // digestViewOf is the page's view of d.
 func (s *Server) digestViewOf(d digest.Digest) digestView {
 	current := digest.WeekOf(s.now(), s.loc())
@@ -257,27 +266,27 @@ func (s *Server) digestsPage(r *http.Request) (*response, error) {
 		from = w.Prev()
 	}
 	v := archiveView{Empty: "No digests yet: nothing has been collected."}
-	w := from
-	for range archivePage {
-		d, err := s.digestOf(r.Context(), w)
-		if err != nil {
-			return nil, err
-		}
-		aw := archiveWeek{Week: w.String(), Page: digestPath(w), Range: weekRange(d.Start, d.End),
+	ds, err := s.digestsOf(r.Context(), from, archivePage)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		aw := archiveWeek{Week: d.Week.String(), Page: digestPath(d.Week), Range: weekRange(d.Start, d.End),
 			Stories: len(d.Items), Header: countsLine(d.Counts), SoFar: !d.Closed}
 		if len(d.Items) > 0 {
 			aw.Lead = d.Items[0].Title
 		}
 		v.Weeks = append(v.Weeks, aw)
-		w = w.Prev()
 	}
-	// Older pages exist while anything was published before this one.
-	older, err := s.store.CountBetween(r.Context(), time.Time{}, w.Next().Start(s.loc()))
+	// Older pages exist while an article was published before this one:
+	// the newest such article, one step of the articles' index.
+	oldest := ds[len(ds)-1]
+	before, err := s.store.Articles(r.Context(), store.ArticleQuery{Limit: 1, Before: store.Cursor{Published: oldest.Start}})
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	if older.Articles > 0 {
-		v.Older = "/digests?before=" + w.Next().String()
+	if len(before) > 0 {
+		v.Older = "/digests?before=" + oldest.Week.String()
 	}
 	if from != current {
 		newer := from.Next()
@@ -307,23 +316,25 @@ func (s *Server) digestFeed(f feedFormat) renderFunc {
 			Page:        s.abs("/digests"),
 			Self:        s.abs("/digest." + f.ext()),
 		}
+		// Weeks are built digestFeedItems at a time, so a run of busy weeks
+		// reads no further back than it needs.
 		w := digest.WeekOf(s.now(), s.loc()).Prev()
-		for range digestFeedWeeks {
-			if len(doc.Items) == digestFeedItems {
-				break
-			}
-			d, err := s.digestOf(r.Context(), w)
+		for scanned := 0; scanned < digestFeedWeeks && len(doc.Items) < digestFeedItems; scanned += digestFeedItems {
+			ds, err := s.digestsOf(r.Context(), w, min(digestFeedItems, digestFeedWeeks-scanned))
 			if err != nil {
 				return nil, err
 			}
-			if len(d.Items) > 0 {
+			for _, d := range ds {
+				if len(d.Items) == 0 || len(doc.Items) == digestFeedItems {
+					continue
+				}
 				it, err := s.digestItem(d)
 				if err != nil {
 					return nil, err
 				}
 				doc.Items = append(doc.Items, it)
 			}
-			w = w.Prev()
+			w = ds[len(ds)-1].Week.Prev()
 		}
 		doc.Updated = newestItem(doc.Items)
 		if doc.Updated.IsZero() {
