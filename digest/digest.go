@@ -357,13 +357,12 @@ func candidateOf(st store.AnalysedStory, start, end time.Time) Candidate {
 	}
 	// The title is the item's heading already: a sentence that only
 	// repeats it says nothing more (the story page leaves it out too).
-	headline := sameText(it.Title)
 	for _, sn := range a.TLDR {
 		m, ok := members[sn.Article]
 		if !ok {
 			continue // a sentence no member of this version said cannot be attributed
 		}
-		if sameText(sn.Text) == headline {
+		if news.RepeatsHeadline(sn.Text, it.Title) {
 			continue
 		}
 		it.TLDR = append(it.TLDR, Said{Text: sn.Text, Outlet: m.Source, URL: firstWebLink(m.URL, m.Link)})
@@ -409,12 +408,6 @@ func candidateOf(st store.AnalysedStory, start, end time.Time) Candidate {
 	}
 	c.Item = it
 	return c
-}
-
-// sameText is s as compared with a headline: case, spacing and a final
-// full stop or exclamation mark do not count.
-func sameText(s string) string {
-	return strings.ToLower(strings.TrimRight(strings.Join(strings.Fields(s), " "), ".!"))
 }
 
 // firstWebLink returns the first of us that is an http(s) URL, else "": a

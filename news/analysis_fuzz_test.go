@@ -33,3 +33,19 @@ func FuzzSummarize(f *testing.F) {
 		StoryRelevance(members)
 	})
 }
+
+func TestRepeatsHeadline(t *testing.T) {
+	for _, tc := range []struct {
+		sentence, headline string
+		want               bool
+	}{
+		{"Introducing GPT-5.", "Introducing GPT-5", true},
+		{"introducing  gpt-5!", " Introducing GPT-5 ", true},
+		{"Introducing GPT-5 for developers.", "Introducing GPT-5", false},
+		{"", "Introducing GPT-5", false},
+	} {
+		if got := RepeatsHeadline(tc.sentence, tc.headline); got != tc.want {
+			t.Errorf("RepeatsHeadline(%q, %q) = %v, want %v", tc.sentence, tc.headline, got, tc.want)
+		}
+	}
+}

@@ -132,14 +132,13 @@ func (s *Server) storyAnalysis(ctx context.Context, rec store.StoryRecord, now t
 	v := &analysisView{Stored: an, Audiences: an.Audiences}
 	// The headline is on the page already: a sentence that only repeats
 	// it is left out.
-	headline := strings.ToLower(strings.TrimRight(strings.TrimSpace(rec.Title), ".!"))
 	for _, sn := range an.TLDR {
-		if sv, ok := sentence(sn); ok && strings.ToLower(strings.TrimRight(sv.Text, ".!")) != headline {
+		if sv, ok := sentence(sn); ok && !news.RepeatsHeadline(sv.Text, rec.Title) {
 			v.TLDR = append(v.TLDR, sv)
 		}
 	}
 	for _, sn := range an.Takeaways {
-		if sv, ok := sentence(sn); ok && strings.ToLower(strings.TrimRight(sv.Text, ".!")) != headline {
+		if sv, ok := sentence(sn); ok && !news.RepeatsHeadline(sv.Text, rec.Title) {
 			v.Takeaways = append(v.Takeaways, sv)
 		}
 	}
